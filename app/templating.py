@@ -1,0 +1,36 @@
+"""Template globals and filters shared by every page."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, url_for
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def date_fr(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+# Each entry: (menu name the user needs `menu_access` to, label, endpoint).
+ACCUEIL_LIENS: list[tuple[str, str, str]] = [
+    ("Structures", "Structures de mon territoire", "StructureView.list"),
+    ("Conseillers", "Conseillers numériques de mon territoire", "ConseillerView.list"),
+]
+
+
+def accueil_liens():
+    allowed = current_app.appbuilder.sm.get_user_menu_access([name for name, _, _ in ACCUEIL_LIENS])
+    return [{"label": label, "url": url_for(endpoint)} for name, label, endpoint in ACCUEIL_LIENS if name in allowed]
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(date_fr, "date_fr")
+    app.add_template_global(accueil_liens, "accueil_liens")
+    app.add_template_global(app.appbuilder, "appbuilder")

@@ -1,0 +1,1 @@
+"""Reference territories: import from the official open data, collectivité search, postal codes."""

@@ -1,0 +1,26 @@
+from app.security import roles
+from tests.conftest import api_token, login
+from tests.factories import make_structure, make_user
+
+
+def test_prefet_departement_sees_only_its_departement(client):
+    isere = make_structure("38", nom="Mairie de Grenoble")
+    savoie = make_structure("74", nom="Mairie d'Annecy")
+    make_user(roles.PREFET_DEPARTEMENT, "prefet-38", departement_code="38")
+    login(client, "prefet-38")
+    page = client.get("/structures/list/").get_data(as_text=True)
+    assert "Mairie de Grenoble" in page
+    assert "Annecy" not in page
+    assert client.get(f"/structures/show/{isere.id}").status_code == 200
+    assert client.get(f"/structures/show/{savoie.id}").status_code == 404
+
+
+def test_api_is_scoped(client):
+    make_structure("38", nom="Mairie de Grenoble")
+    savoie = make_structure("74", nom="Mairie d'Annecy")
+    make_user(roles.PREFET_DEPARTEMENT, "prefet-38", departement_code="38")
+    headers = api_token(client, "prefet-38")
+    listing = client.get("/api/v1/structure/", headers=headers)
+    assert listing.status_code == 200, listing.json
+    assert [r["nom"] for r in listing.json["result"]] == ["Mairie de Grenoble"]
+    assert client.get(f"/api/v1/structure/{savoie.id}", headers=headers).status_code == 404
