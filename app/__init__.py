@@ -13,6 +13,7 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
     app.config.from_object(config_object)
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from app.extensions import csrf, db, mail, migrate
 

@@ -37,7 +37,7 @@ def app():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        upgrade()
+        upgrade(revision="heads")
         _truncate(everything=True)
         from app.cli import sync_roles
 
