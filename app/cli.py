@@ -30,4 +30,7 @@ def roles_sync_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from app.demo import demo_cli
+
     app.cli.add_command(roles_cli)
+    app.cli.add_command(demo_cli)

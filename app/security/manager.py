@@ -30,6 +30,13 @@ class UtilisateurView(UserDBModelView):
         "conf_password": "Confirmation du mot de passe", "groups": "Groupes",
     }
     validators_columns = {}
+    # FAB computes show_columns from show_fieldsets when the class has some (its own, in English, without
+    # our columns): without these the user info page failed on 'telephone'.
+    show_fieldsets = [
+        ("Compte", {"fields": ["username", "active", "roles", "last_login", "login_count"]}),
+        ("Informations personnelles", {"fields": ["first_name", "last_name", "email", "telephone"]}),
+        ("Territoire", {"fields": _territory}),
+    ]
     user_show_fieldsets = [
         ("Compte", {"fields": ["username", "active", "roles", "login_count"]}),
         ("Informations personnelles", {"fields": ["first_name", "last_name", "email", "telephone"],

@@ -268,6 +268,13 @@ def _guard_writes(session: Session, flush_context, instances) -> None:
             raise OutOfScope(f"{type(obj).__name__} hors du territoire de l'utilisateur")
 
 
+def _reset_request_caches() -> None:
+    # g outlives a request when an app context was already pushed (CLI, tests): start clean.
+    g.pop("scope", None)
+    g.pop("_roles_cache", None)
+
+
 def init_app(app) -> None:
+    app.before_request(_reset_request_caches)
     if not event.contains(Session, "before_flush", _guard_writes):
         event.listen(Session, "before_flush", _guard_writes)

@@ -6,14 +6,15 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Response, g, stream_with_context
+from flask import Response, abort, g, stream_with_context
 from flask_appbuilder import ModelRestApi, ModelView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args
+from sqlalchemy.orm import lazyload
 
 from app.extensions import db
 from app.models.journal import ExportLog
-from app.security.scope import SCOPE_BASE_FILTER, current_scope
+from app.security.scope import READ_RULES, SCOPE_BASE_FILTER, current_scope
 
 PARIS = ZoneInfo("Europe/Paris")
 EXPORT_BATCH = 1000
@@ -52,6 +53,19 @@ def record_export(what: str, filters: str) -> None:
     db.session.commit()
 
 
+def scope_related_fields(view, attributes: tuple[str, ...]) -> None:
+    """Pickers and filter drop-downs of a related scoped model only offer rows in scope."""
+    for relationship in db.inspect(view.datamodel.obj).relationships:
+        if relationship.mapper.class_ not in READ_RULES:
+            continue
+        for attribute in attributes:
+            fields = dict(getattr(view, attribute, None) or {})
+            filters = list(fields.get(relationship.key, []))
+            if SCOPE_BASE_FILTER not in filters:
+                fields[relationship.key] = [SCOPE_BASE_FILTER, *filters]
+            setattr(view, attribute, fields)
+
+
 class ScopedModelView(ModelView):
     """Every list, detail, edit, delete and export of a scoped model goes through the scope filter."""
 
@@ -62,6 +76,8 @@ class ScopedModelView(ModelView):
 
     def __init__(self, **kwargs):
         self.base_filters = [SCOPE_BASE_FILTER, *(self.base_filters or [])]
+        scope_related_fields(self, ("add_form_query_rel_fields", "edit_form_query_rel_fields",
+                                    "search_form_query_rel_fields"))
         super().__init__(**kwargs)
 
     def _export_query(self):
@@ -71,15 +87,15 @@ class ScopedModelView(ModelView):
         query = self.datamodel.session.query(self.datamodel.obj)
         query = self.datamodel.apply_all(query, joined, order_column=order_column,
                                          order_direction=order_direction)
-        if self.export_options is not None:
-            query = query.options(*self.export_options())
-        return query.order_by(None).order_by(self.datamodel.obj.id).execution_options(yield_per=EXPORT_BATCH)
+        # Joined eager loads cannot stream (yield_per): exports name what they need, loaded per batch.
+        query = query.options(lazyload("*"), *(self.export_options() if self.export_options else ()))
+        return query.order_by(None).order_by(self.datamodel.obj.id).yield_per(EXPORT_BATCH)
 
     @expose("/export/")
     @has_access
     def export(self):
         if not self.export_columns:
-            return self.render_template("404.html"), 404
+            abort(404)
         query = self._export_query()
         record_export(self.export_name, str(get_filter_args(self._filters) or ""))
         header = [title for title, _ in self.export_columns]
@@ -94,4 +110,5 @@ class ScopedModelRestApi(ModelRestApi):
 
     def __init__(self):
         self.base_filters = [SCOPE_BASE_FILTER, *(self.base_filters or [])]
+        scope_related_fields(self, ("add_query_rel_fields", "edit_query_rel_fields", "search_query_rel_fields"))
         super().__init__()

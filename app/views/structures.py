@@ -17,7 +17,7 @@ from app.models.structures import (
     Contrat,
     Structure,
 )
-from app.security.scope import SCOPE_BASE_FILTER, FilterDepartementInScope, FilterRegionInScope
+from app.security.scope import FilterDepartementInScope, FilterRegionInScope
 from app.views.base import ScopedModelRestApi, ScopedModelView
 
 
@@ -147,15 +147,12 @@ class ConseillerView(ScopedModelView):
     label_columns = CONSEILLER_LABELS
     add_form_extra_fields = edit_form_extra_fields = {"statut": _select("Statut", STATUTS_CONSEILLER)}
     validators_columns = {"email_pro": [Optional(), Email("Adresse électronique invalide.")]}
-    add_form_query_rel_fields = edit_form_query_rel_fields = search_form_query_rel_fields = {
-        "structure": [SCOPE_BASE_FILTER],
-    }
 
     export_name = "conseillers"
 
     @staticmethod
     def export_options():
-        return [selectinload(Conseiller.contrats)]
+        return [selectinload(Conseiller.structure), selectinload(Conseiller.contrats)]
 
     export_columns = [
         ("ID", lambda c: c.id), ("Prénom", lambda c: c.prenom), ("Nom", lambda c: c.nom),
@@ -204,9 +201,21 @@ class ContratView(ScopedModelView):
         "type_contrat": _select("Type de contrat", TYPES_CONTRAT),
         "statut": _select("Statut", STATUTS_CONTRAT),
     }
-    add_form_query_rel_fields = edit_form_query_rel_fields = {
-        "structure": [SCOPE_BASE_FILTER], "conseiller": [SCOPE_BASE_FILTER],
-    }
+
+    export_name = "contrats"
+
+    @staticmethod
+    def export_options():
+        return [selectinload(Contrat.structure), selectinload(Contrat.conseiller)]
+
+    export_columns = [
+        ("ID", lambda c: c.id), ("ID structure", lambda c: c.structure_id), ("Structure", lambda c: c.structure.nom),
+        ("Département", lambda c: c.structure.departement_code), ("ID conseiller", lambda c: c.conseiller_id),
+        ("Conseiller", lambda c: c.conseiller.nom_complet), ("Type de contrat", lambda c: c.type_label),
+        ("Date de début", lambda c: _date(c.date_debut)), ("Date de fin", lambda c: _date(c.date_fin)),
+        ("Salaire brut mensuel", lambda c: c.salaire_brut_mensuel), ("Statut", lambda c: c.statut_label),
+        ("Coordinateur", lambda c: "Oui" if c.est_coordinateur else "Non"),
+    ]
 
 
 # --- REST API ----------------------------------------------------------------------------------
@@ -257,7 +266,6 @@ class ConseillerApi(ScopedModelRestApi):
     add_columns = edit_columns = ["prenom", "nom", "email_pro", "telephone_pro", "statut", "structure",
                                   "date_prise_poste", "est_coordinateur"]
     search_columns = ["nom", "prenom", "email_pro", "statut", "est_coordinateur", "structure"]
-    add_query_rel_fields = edit_query_rel_fields = {"structure": [SCOPE_BASE_FILTER]}
     order_columns = ["id", "nom", "date_prise_poste"]
     validators_columns = {"statut": lambda v: _api_check(v in STATUTS_CONSEILLER, "Statut inconnu.")}
 
