@@ -4,16 +4,27 @@ from flask import Flask, abort, request
 from flask_appbuilder import AppBuilder
 
 
-def _unknown_action_is_404(appbuilder: AppBuilder):
-    """FAB answers a 500 for /<view>/action/<unknown name>/<pk>: make it a plain 404."""
+MAX_PAGE_SIZE = 100
+
+
+def _guard_fab_arguments(appbuilder: AppBuilder):
+    """FAB trusts its URL arguments: an unknown action, a non-numeric page or page size, or a sort on
+    a column it cannot sort gave a 500, and any page size loaded a whole table. Refuse them first."""
     views = {view.__class__.__name__: view for view in appbuilder.baseviews}
 
     def guard():
         endpoint = request.endpoint or ""
-        if endpoint.endswith(".action"):
-            view = views.get(endpoint.split(".")[0])
-            if view is not None and request.view_args.get("name") not in getattr(view, "actions", {}):
-                abort(404)
+        view = views.get(endpoint.split(".")[0])
+        if view is None:
+            return
+        if endpoint.endswith(".action") and request.view_args.get("name") not in getattr(view, "actions", {}):
+            abort(404)
+        for name, value in request.args.items():
+            if name.startswith(("psize_", "page_")):
+                if not value.isdigit() or (name.startswith("psize_") and not 1 <= int(value) <= MAX_PAGE_SIZE):
+                    abort(400)
+            elif name.startswith("_oc_") and value not in (getattr(view, "order_columns", None) or []):
+                abort(400)
 
     return guard
 
@@ -31,4 +42,4 @@ def register_views(app: Flask, appbuilder: AppBuilder) -> None:
     appbuilder.add_api(structures.ConseillerApi)
     appbuilder.add_api(structures.ContratApi)
 
-    app.before_request(_unknown_action_is_404(appbuilder))
+    app.before_request(_guard_fab_arguments(appbuilder))
