@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
 install: $(VENV)/.installed translations
 
 translations: $(VENV)/.installed
-	@if [ -f translations/fr/LC_MESSAGES/messages.po ]; then $(BIN)/pybabel compile -q -d translations; fi
+	@if [ -f translations/fr/LC_MESSAGES/messages.po ]; then $(BIN)/pybabel -q compile -d translations; fi
 
 db: install
 	$(FLASK) db upgrade heads

@@ -4,6 +4,7 @@ import re
 from functools import lru_cache
 
 from flask import g
+from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
 
@@ -44,6 +45,20 @@ class UtilisateurView(UserDBModelView):
     ]
 
 
+class RoleModelView(fab_views.RoleModelView):
+    """FAB's roles screen with French labels (FAB prettifies the column names it has no label for).
+    Same class name as FAB's: endpoints and permission names do not change."""
+
+    label_columns = {"name": "Nom", "permissions": "Permissions", "user": "Utilisateurs", "groups": "Groupes"}
+
+
+class UserGroupModelView(fab_views.UserGroupModelView):
+    """FAB's groups screen with French labels; same class name as FAB's (see RoleModelView)."""
+
+    label_columns = {"name": "Nom", "label": "Libellé", "description": "Description", "users": "Utilisateurs",
+                     "roles": "Rôles"}
+
+
 @lru_cache(maxsize=4096)
 def _policy_allows(role_name: str, permission_name: str, view_name: str) -> bool:
     return any(
@@ -55,6 +70,8 @@ def _policy_allows(role_name: str, permission_name: str, view_name: str) -> bool
 class PilotageSecurityManager(SecurityManager):
     user_model = Utilisateur
     userdbmodelview = UtilisateurView
+    rolemodelview = RoleModelView
+    groupmodelview = UserGroupModelView
     userstatschartview = None  # FAB draws it with Google Charts, unreachable from préfecture networks
 
     @staticmethod
