@@ -1,5 +1,7 @@
 """Command-line entry points: `flask --app app <group> <command>`."""
 
+import importlib
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -29,8 +31,15 @@ def roles_sync_command() -> None:
     click.echo(f"{created} rôle(s) créé(s), {len(policy.ALL_ROLES) + 1 - created} déjà présent(s).")
 
 
-def init_app(app: Flask) -> None:
-    from app.demo import demo_cli
+# Command groups of the feature packages, as "module:attribute".
+COMMAND_GROUPS = [
+    "app.territoires.importer:territoires_cli",
+    "app.demo:demo_cli",
+]
 
+
+def init_app(app: Flask) -> None:
     app.cli.add_command(roles_cli)
-    app.cli.add_command(demo_cli)
+    for target in COMMAND_GROUPS:
+        module, _, attribute = target.partition(":")
+        app.cli.add_command(getattr(importlib.import_module(module), attribute))

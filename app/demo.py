@@ -42,10 +42,14 @@ def demo_password() -> str:
 
 
 def _siret(rng: random.Random, siren: str | None = None) -> str:
-    """A SIRET with a valid Luhn checksum (python-stdnum computes the check digit)."""
+    """A valid SIRET: its SIREN and the whole number both carry their Luhn check digit."""
     from stdnum import luhn
+    from stdnum.fr import siren as stdnum_siren
 
-    base = (siren or "".join(rng.choice("0123456789") for _ in range(9))) + f"{rng.randrange(10000):04d}"
+    if siren is None or not stdnum_siren.is_valid(siren):
+        body = f"{rng.randrange(1, 10**8):08d}"
+        siren = body + luhn.calc_check_digit(body)
+    base = siren + f"{rng.randrange(10000):04d}"
     return base + luhn.calc_check_digit(base)
 
 

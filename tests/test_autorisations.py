@@ -25,7 +25,8 @@ MARKER = "HORSCHAMPX"  # appears in every out-of-scope row's visible fields
 IN_MARKER = "DANSCHAMPX"
 
 # model -> builder(in_scope: bool) returning the row; later modules add theirs here.
-OUT_OF_SCOPE: dict[type, Callable] = {}
+OUT_OF_SCOPE: dict[type, Callable] = {
+}
 
 
 def _structure(departement: str, tag: str) -> Structure:
@@ -221,7 +222,9 @@ def test_delete_requires_post_with_csrf(client):
 def test_no_unexpected_endpoint_is_public(client):
     """Anonymous visitors reach only the login page, public forms and static files."""
     public_prefixes = ("/login", "/static", "/api/v1/security", "/territoires/recherche", "/candidater",
-                       "/participer", "/formulaires/remplir", "/invitation", "/lang", "/api/v1/_openapi", "/aide")
+                       "/participer", "/formulaires/remplir", "/invitation", "/lang", "/api/v1/_openapi", "/aide",
+                       # published content for the public audience (app/contenus), by design
+                       "/api/v1/page/", "/api/v1/document/", "/api/v1/faq/", "/api/v1/actualite/")
     allowed = []
     for rule in current_app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.arguments or rule.endpoint in SKIP_ENDPOINTS:

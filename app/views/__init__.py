@@ -1,8 +1,9 @@
 """Registers every screen, API and menu entry, in menu order."""
 
+import importlib
+
 from flask import Flask, abort, request
 from flask_appbuilder import AppBuilder
-
 
 MAX_PAGE_SIZE = 100
 
@@ -10,9 +11,11 @@ MAX_PAGE_SIZE = 100
 def _guard_fab_arguments(appbuilder: AppBuilder):
     """FAB trusts its URL arguments: an unknown action, a non-numeric page or page size, or a sort on
     a column it cannot sort gave a 500, and any page size loaded a whole table. Refuse them first."""
-    views = {view.__class__.__name__: view for view in appbuilder.baseviews}
+    views: dict = {}
 
     def guard():
+        if not views:  # built on first use, once every package has registered its views
+            views.update({view.__class__.__name__: view for view in appbuilder.baseviews})
         endpoint = request.endpoint or ""
         view = views.get(endpoint.split(".")[0])
         if view is None:
@@ -29,17 +32,14 @@ def _guard_fab_arguments(appbuilder: AppBuilder):
     return guard
 
 
+# Feature packages in menu order; each module exposes register_views(app, appbuilder).
+FEATURES = [
+    "app.views.structures",
+    "app.territoires.views",
+]
+
+
 def register_views(app: Flask, appbuilder: AppBuilder) -> None:
-    from app.views import structures
-
-    appbuilder.add_view(structures.StructureView, "Structures", label="Structures", icon="fa-building",
-                        category="Suivis", category_label="Suivis", category_icon="fa-list")
-    appbuilder.add_view(structures.ConseillerView, "Conseillers", label="Conseillers numériques",
-                        icon="fa-user", category="Suivis")
-    appbuilder.add_view(structures.ContratView, "Contrats", label="Contrats", icon="fa-file-contract",
-                        category="Suivis")
-    appbuilder.add_api(structures.StructureApi)
-    appbuilder.add_api(structures.ConseillerApi)
-    appbuilder.add_api(structures.ContratApi)
-
+    for module in FEATURES:
+        importlib.import_module(module).register_views(app, appbuilder)
     app.before_request(_guard_fab_arguments(appbuilder))

@@ -281,3 +281,13 @@ class ContratApi(ScopedModelRestApi):
     order_columns = ["id", "date_debut", "date_fin"]
     include_route_methods = {"get", "get_list", "info"}
 
+
+
+def register_views(app, appbuilder) -> None:
+    appbuilder.add_view(StructureView, "Structures", label="Structures", icon="fa-building",
+                        category="Suivis", category_label="Suivis", category_icon="fa-list")
+    appbuilder.add_view(ConseillerView, "Conseillers", label="Conseillers numériques", icon="fa-user",
+                        category="Suivis")
+    appbuilder.add_view(ContratView, "Contrats", label="Contrats", icon="fa-file-contract", category="Suivis")
+    for api in (StructureApi, ConseillerApi, ContratApi):
+        appbuilder.add_api(api)
