@@ -1,5 +1,6 @@
 """Configuration, read from the environment (12-factor). Defaults serve `make run` on SQLite."""
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -93,6 +94,19 @@ class Config:
     SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "conseiller-numerique@anct.gouv.fr")
     SOCIETE_NUMERIQUE_EMAIL = os.environ.get("SOCIETE_NUMERIQUE_EMAIL", "societe.numerique@anct.gouv.fr")
     LIST_PAGE_SIZE = 50
+    # Forms (app/formulaires, forms/README.md). Calendar override, JSON, per form id or "*" for all:
+    # {"motivation-coordinateur": {"closes_at": "2026-12-31T23:59"}}; null = no limit.
+    FORMULAIRES_CALENDRIER = json.loads(os.environ.get("FORMULAIRES_CALENDRIER") or "{}")
+    FORMULAIRES_LIEN_VALIDITE = timedelta(days=90)  # signed fill links of forms without closing date
+    FORMULAIRES_LIEN_LECTURE_APRES_CLOTURE = timedelta(days=30)  # read-only access after closing
+    SQL_COUNT_HEADER = _bool("SQL_COUNT_HEADER", False)  # X-SQL-Count on every response (benchmark)
+
+    # Coordinator call for applications (app/candidatures).
+    # Minimum gross monthly salary of a recruited coordinator: the SMIC (35 h) since 1 May 2023.
+    SALAIRE_MINIMUM_BRUT_MENSUEL = os.environ.get("SALAIRE_MINIMUM_BRUT_MENSUEL", "1747.20")
+    CONTRAT_DOCUMENT_TAILLE_MAX = int(os.environ.get("CONTRAT_DOCUMENT_TAILLE_MAX", str(5 * 1024 * 1024)))
+    # Flood protection of the public application page (Flask-Limiter syntax, per client address).
+    CANDIDATURE_PUBLIQUE_RATE_LIMIT = os.environ.get("CANDIDATURE_PUBLIQUE_RATE_LIMIT", "5 per minute;50 per hour")
 
 
 class TestConfig(Config):
@@ -104,3 +118,5 @@ class TestConfig(Config):
     MAIL_PORT = 1  # nothing listens: tests that deliver start their own SMTP server
     MAIL_TIMEOUT = 2
     PUBLIC_BASE_URL = "http://localhost"
+    # The shipped calendars are 2023's: tests run with every form open unless a test sets dates.
+    FORMULAIRES_CALENDRIER = {"*": {"opens_at": None, "closes_at": None}}

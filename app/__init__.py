@@ -34,8 +34,9 @@ def create_app(config_object: object | str = "config.Config") -> Flask:
 
         register_views(app, appbuilder)
 
-    from app import cli, errors, templating
+    from app import cli, errors, instrumentation, templating
 
+    instrumentation.init_app(app)
     cli.init_app(app)
     errors.init_app(app)
     templating.init_app(app)

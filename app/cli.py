@@ -34,7 +34,12 @@ def roles_sync_command() -> None:
 # Command groups of the feature packages, as "module:attribute".
 COMMAND_GROUPS = [
     "app.territoires.importer:territoires_cli",
+    "app.formulaires.cli:formulaires_cli",
     "app.demo:demo_cli",
+    "app.mail.cli:outbox_cli",
+    "app.gouvernances.cli:gouvernances_cli",
+    "app.gouvernances.lieux:lieux_cli",
+    "app.statistiques.importer:cra_cli",
 ]
 
 

@@ -20,12 +20,16 @@ from app.security import roles
 from app.security.scope import READ_RULES
 from tests.conftest import login
 from tests.factories import make_conseiller, make_contrat, make_structure, make_user
+from tests.factories_statistiques import hors_perimetre as OUT_OF_SCOPE_STATISTIQUES
+from tests.gouvernances_fixtures import OUT_OF_SCOPE_GOUVERNANCES
 
 MARKER = "HORSCHAMPX"  # appears in every out-of-scope row's visible fields
 IN_MARKER = "DANSCHAMPX"
 
 # model -> builder(in_scope: bool) returning the row; later modules add theirs here.
 OUT_OF_SCOPE: dict[type, Callable] = {
+    **OUT_OF_SCOPE_STATISTIQUES(),
+    **OUT_OF_SCOPE_GOUVERNANCES,
 }
 
 

@@ -17,6 +17,7 @@ class Utilisateur(User):
     structure_id: Mapped[int | None] = mapped_column(ForeignKey("structure.id"), index=True)
     conseiller_id: Mapped[int | None] = mapped_column(ForeignKey("conseiller.id"), index=True)
     telephone: Mapped[str | None] = mapped_column(String(20))
+    hub_id: Mapped[int | None] = mapped_column(ForeignKey("hub.id"), index=True)  # AMI Hubs (app/gouvernances)
 
     departement: Mapped[Departement | None] = relationship(foreign_keys=[departement_code])
     region: Mapped[Region | None] = relationship(foreign_keys=[region_code])

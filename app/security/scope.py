@@ -86,6 +86,11 @@ def scope_for(user) -> Scope:
 
 
 def hub_regions(user) -> set[str]:
+    """The régions of the user's AMI hub (app/gouvernances); without a hub, its own région as before."""
+    if getattr(user, "hub_id", None):
+        from app.gouvernances.models import hub_region
+
+        return set(db.session.scalars(select(hub_region.c.region_code).where(hub_region.c.hub_id == user.hub_id)))
     return {user.region_code} if user.region_code else set()
 
 
@@ -147,6 +152,14 @@ READ_RULES: dict[type, Callable[[Scope], ColumnElement[bool]]] = {
 def register_read_rule(model: type, rule: Callable[[Scope], ColumnElement[bool]]) -> None:
     """Later modules declare how their models are scoped (e.g. through `_via_structure`)."""
     READ_RULES[model] = rule
+
+
+# Models not attached to a structure say who may write them: rule(obj, scope) -> bool.
+WRITE_RULES: dict[type, Callable[[object, Scope], bool]] = {}
+
+
+def register_write_rule(model: type, rule: Callable[[object, Scope], bool]) -> None:
+    WRITE_RULES[model] = rule
 
 
 def via_structure(structure_column, conseiller_column=None):
@@ -250,6 +263,8 @@ def write_allowed(obj, scope: Scope) -> bool:
         if obj.id is not None and obj.id in scope.conseiller_ids:
             return True
         return _structure_allowed(obj.structure_id, scope)
+    if type(obj) in WRITE_RULES:
+        return WRITE_RULES[type(obj)](obj, scope)
     structure_id = getattr(obj, "structure_id", None)
     return _structure_allowed(structure_id, scope)
 
@@ -268,10 +283,16 @@ def _guard_writes(session: Session, flush_context, instances) -> None:
             raise OutOfScope(f"{type(obj).__name__} hors du territoire de l'utilisateur")
 
 
+_REQUEST_CACHES = ("scope", "_roles_cache", "_jwt_extended_jwt", "_jwt_extended_jwt_header", "_jwt_extended_jwt_location",
+                   "_jwt_extended_jwt_user")
+
+
 def _reset_request_caches() -> None:
-    # g outlives a request when an app context was already pushed (CLI, tests): start clean.
-    g.pop("scope", None)
-    g.pop("_roles_cache", None)
+    # g outlives a request when an app context was already pushed (CLI, tests): who is asking and
+    # what they may see is worked out afresh for every request.
+    for key in _REQUEST_CACHES:
+        g.pop(key, None)
+    g.pop("csrf_token", None)  # Flask-WTF's token of the previous request's session (another client in tests)
 
 
 def init_app(app) -> None:

@@ -36,6 +36,12 @@ def _guard_fab_arguments(appbuilder: AppBuilder):
 FEATURES = [
     "app.views.structures",
     "app.territoires.views",
+    "app.statistiques.registre",
+    "app.contenus.registre",
+    "app.formulaires",
+    "app.gouvernances",
+    "app.invitations.views",
+    "app.mail.views",
 ]
 
 

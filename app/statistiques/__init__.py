@@ -1,0 +1,1 @@
+"""Accompaniment statistics (comptes rendus d'activité, CRA) and the coordinators' map."""

@@ -1,0 +1,57 @@
+"""The measured pages: who asks, the URL, its baseline and the bare SQL it needs (the floor)."""
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Conseiller, Departement, Structure, Utilisateur
+from app.security.scope import clause_for, scope_for
+
+USERS = ["prefet-38", "prefet-ara", "anct"]
+
+
+def _scope(app, username: str):
+    with app.app_context():
+        user = db.session.scalar(select(Utilisateur).where(Utilisateur.username == username))
+        return scope_for(user)
+
+
+def _list_floor(model, columns, order, scope, joins=()):
+    """What a 50-row list page needs at the least: its count and its page."""
+    clause = clause_for(model, scope)
+    count = select(func.count()).select_from(model).where(clause)
+    page = select(*columns)
+    for join in joins:
+        page = page.join(*join) if isinstance(join, tuple) else page.join(join)
+    page = page.where(clause).order_by(order).limit(50)
+
+    def run(conn):
+        conn.execute(count).scalar()
+        conn.execute(page).all()
+
+    return run
+
+
+def pages(app) -> list[dict]:
+    result = []
+    for user in USERS:
+        scope = _scope(app, user)
+        result += [
+            {"name": f"liste structures ({user})", "user": user, "path": "/structures/list/",
+             "baseline": "/bench-baseline/structures/list/",
+             "floor": _list_floor(Structure, [Structure.id, Structure.nom, Structure.type, Structure.siret,
+                                              Structure.code_postal, Departement.nom, Structure.statut,
+                                              Structure.postes_finances, Structure.postes_coordinateur],
+                                  Structure.nom, scope, joins=[Departement])},
+            {"name": f"liste conseillers ({user})", "user": user, "path": "/conseillers/list/",
+             "baseline": "/bench-baseline/conseillers/list/",
+             "floor": _list_floor(Conseiller, [Conseiller.id, Conseiller.prenom, Conseiller.nom, Conseiller.email_pro,
+                                               Structure.nom, Conseiller.statut, Conseiller.date_prise_poste,
+                                               Conseiller.est_coordinateur],
+                                  Conseiller.nom, scope, joins=[(Structure, Conseiller.structure_id == Structure.id)])},
+            {"name": f"API structures ({user})", "user": user, "path": "/api/v1/structure/"},
+            {"name": f"API conseillers ({user})", "user": user, "path": "/api/v1/conseiller/"},
+        ]
+    for query in ("grenoble", "saint etienne", "st jean", "38000", "communaute agglomeration", "isere"):
+        result.append({"name": f"recherche collectivité « {query} »", "user": "anonyme",
+                       "path": "/territoires/recherche?q=" + query.replace(" ", "+")})
+    return result
