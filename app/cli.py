@@ -37,6 +37,7 @@ COMMAND_GROUPS = [
     "app.formulaires.cli:formulaires_cli",
     "app.demo:demo_cli",
     "app.mail.cli:outbox_cli",
+    "app.candidatures.cli:digest_cli",
     "app.gouvernances.cli:gouvernances_cli",
     "app.gouvernances.lieux:lieux_cli",
     "app.statistiques.importer:cra_cli",

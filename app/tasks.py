@@ -48,8 +48,11 @@ def _settings(app: Flask) -> dict:
             # app/gouvernances: the préfets' daily digest of new participation forms, 7:00 Paris time.
             "gouvernances-digest-participations": {"task": "app.gouvernances.tasks.digest_participations",
                                                    "schedule": crontab(hour=7, minute=0)},
+            # app/candidatures: the préfets' daily digest of new coordinator requests, 8:00 Paris time.
+            "candidatures-digest-prefets": {"task": "app.candidatures.tasks.digest_candidatures",
+                                            "schedule": crontab(hour=8, minute=0)},
         },
-        "include": ["app.gouvernances.tasks"],
+        "include": ["app.gouvernances.tasks", "app.candidatures.tasks"],
         "beat_schedule_filename": str(Path(app.instance_path) / "celerybeat-schedule"),
     }
     for key, value in config.items():

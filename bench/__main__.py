@@ -30,7 +30,7 @@ SCALE = os.environ.get("BENCH_SCALE", "10")
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "50"))
 EXPORT_CONSEILLERS = int(os.environ.get("BENCH_EXPORT_CONSEILLERS", "100000"))
 ENV = {**os.environ, "DATABASE_URL": DATABASE_URL, "RATELIMIT_ENABLED": "0", "OUTBOX_DELIVER_AFTER_COMMIT": "0",
-       "SQL_COUNT_HEADER": "1"}
+       "SQL_COUNT_HEADER": "1", "DEMO_CRA_PAR_ECHELLE": os.environ.get("DEMO_CRA_PAR_ECHELLE", "100000")}
 os.environ.update(ENV)  # before `config` is imported: this process reads the same database
 FLASK = [str(ROOT / ".venv/bin/flask"), "--app", "app"]
 

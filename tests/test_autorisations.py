@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import Conseiller, Contrat, Structure
 from app.security import roles
 from app.security.scope import READ_RULES
+from tests.candidatures_fixtures import OUT_OF_SCOPE_CANDIDATURES
 from tests.conftest import login
 from tests.factories import make_conseiller, make_contrat, make_structure, make_user
 from tests.factories_statistiques import hors_perimetre as OUT_OF_SCOPE_STATISTIQUES
@@ -28,6 +29,7 @@ IN_MARKER = "DANSCHAMPX"
 
 # model -> builder(in_scope: bool) returning the row; later modules add theirs here.
 OUT_OF_SCOPE: dict[type, Callable] = {
+    **OUT_OF_SCOPE_CANDIDATURES,
     **OUT_OF_SCOPE_STATISTIQUES(),
     **OUT_OF_SCOPE_GOUVERNANCES,
 }

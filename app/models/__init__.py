@@ -4,6 +4,7 @@ from app.models.structures import Conseiller, Contrat, Structure  # noqa: F401
 from app.models.journal import ExportLog  # noqa: F401
 from app.models.territoires import Commune, Departement, Epci, Region  # noqa: F401
 from app.models.utilisateurs import Utilisateur  # noqa: F401
+from app.candidatures.models import Candidature, CandidatureTransition, ContratDocument, DigestPrefet  # noqa: F401
 from app.mail.models import OutboxMessage  # noqa: F401
 from app.invitations.models import Invitation  # noqa: F401
 from app.formulaires.models import FormVersion, Soumission  # noqa: F401

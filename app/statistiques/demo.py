@@ -7,6 +7,7 @@ inserts on SQLite), then builds the monthly roll-up in one SQL statement.
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from datetime import date, datetime, timedelta
@@ -22,7 +23,8 @@ from app.statistiques.dimensions import ACTIVITES, AGES, CANAUX, DUREES, STATUTS
 from app.statistiques.models import Cra, PerimetreCoordination
 from app.statistiques.saisie import PARIS
 
-CRA_PAR_ECHELLE = 1_000_000
+# DEMO_CRA_PAR_ECHELLE lowers it where volume of reports is not what is measured (make bench).
+CRA_PAR_ECHELLE = int(os.environ.get("DEMO_CRA_PAR_ECHELLE", "1000000"))
 JOURS = 3 * 365
 COORDINATEURS_PAR_ECHELLE = 300
 

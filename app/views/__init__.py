@@ -39,6 +39,7 @@ FEATURES = [
     "app.statistiques.registre",
     "app.contenus.registre",
     "app.formulaires",
+    "app.candidatures",  # after the form engine: its public route is rate limited too
     "app.gouvernances",
     "app.invitations.views",
     "app.mail.views",
