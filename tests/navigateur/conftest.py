@@ -22,7 +22,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 def live_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     port = server.server_port
-    app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}"
@@ -42,12 +41,16 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(app, browser, live_server):
+    # Links in emails point at the live server for the duration of the test only.
+    public_base_url = app.config["PUBLIC_BASE_URL"]
+    app.config["PUBLIC_BASE_URL"] = live_server
     context = browser.new_context(base_url=live_server, locale="fr-FR", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
     context.close()
+    app.config["PUBLIC_BASE_URL"] = public_base_url
 
 
 def screenshot(page, name: str) -> Path:
