@@ -22,16 +22,9 @@ COLONNES = [
 ]
 
 
-def _cellule(value):
-    """Text typed by the public (a structure name, a comment) must not become a spreadsheet formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def lignes(filtres: requetes.Filtres):
     for candidature in requetes.pour_export(filtres):
-        yield [_cellule(getter(candidature)) for _, getter in COLONNES]
+        yield [getter(candidature) for _, getter in COLONNES]
 
 
 def export_candidatures(filtres: requetes.Filtres):

@@ -15,12 +15,6 @@ from app.formulaires.types_champs import TYPES
 from app.models.utilisateurs import Utilisateur
 
 FIXED = ["N° de réponse", "Version", "Statut", "Déposée le", "Dernière modification", "Répondant", "Objet"]
-NUMERIC = {"integer", "decimal", "date", "yes_no", "siret", "phone"}
-
-
-def _neutralise(text: str) -> str:
-    """A cell a spreadsheet must not read as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def colonnes(form_id: str) -> list[str]:
@@ -53,12 +47,12 @@ def lignes(form_id: str, keys: list[str], *, brouillons: bool = False) -> Iterat
         objet = f"{soumission.objet_type} {soumission.objet_id}" if soumission.objet_type else ""
         row = [soumission.id, soumission.form_version.version, soumission.statut_label,
                format_paris(soumission.soumise_le), format_paris(soumission.updated_at),
-               _neutralise(soumission.respondent_email or user_email or ""), objet]
+               soumission.respondent_email or user_email or "", objet]
         for key in keys:
             spec = specs.get(key)
             if spec is None or key not in reponses:
                 row.append("")
                 continue
             text = texte_reponse(spec, reponses[key])
-            row.append(text if spec["type"] in NUMERIC else _neutralise(text))
+            row.append(text)
         yield row

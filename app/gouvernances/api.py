@@ -24,6 +24,7 @@ from app.extensions import db
 from app.gouvernances import pressenties
 from app.gouvernances.erreurs import ErreurGouvernance, ValidationErreur
 from app.gouvernances.models import PERIMETRES, GouvernancePressentie
+from app.views.base import SessionReadsOnly
 
 
 def _erreur(exc: ErreurGouvernance):
@@ -33,10 +34,9 @@ def _erreur(exc: ErreurGouvernance):
     return body, exc.status
 
 
-class GouvernanceApi(BaseApi):
+class GouvernanceApi(SessionReadsOnly, BaseApi):
     resource_name = "gouvernance"
     class_permission_name = "Gouvernance"
-    allow_browser_login = True
     method_permission_name = {"liste": "get", "detail": "get", "creer": "post", "modifier_api": "put",
                               "supprimer_api": "delete"}
     openapi_spec_tag = "Gouvernances pressenties"

@@ -44,13 +44,6 @@ from app.security.scope import Scope, current_scope, get_in_scope_or_404
 from app.views.base import csv_response, export_filename, record_export
 
 
-def neutraliser(valeur):
-    """A CSV cell a spreadsheet will never run as a formula (names come from the public forms)."""
-    if isinstance(valeur, str) and valeur[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + valeur
-    return valeur
-
-
 def _departement_visible(code: str) -> Departement:
     """A département of the user's territory, else 404 (out of scope looks like absent)."""
     departement = db.session.get(Departement, (code or "").upper()[:3])
@@ -130,7 +123,7 @@ class GouvernanceView(BaseView):
         lignes = gouvernance.lignes_contacts(Scope(departements=frozenset({dep.code})))
         record_export("gouvernance-contacts", f"departement={dep.code}")
         return csv_response(export_filename(f"gouvernance-contacts-{dep.code}"), gouvernance.CSV_COLONNES,
-                            ([neutraliser(v) for v in ligne] for ligne in lignes))
+                            lignes)
 
     # --- gouvernances pressenties ------------------------------------------------------------------
 
@@ -311,10 +304,10 @@ class GouvernanceView(BaseView):
 
         def lignes():
             for gp in db.session.scalars(query):
-                yield [neutraliser(v) for v in (
-                    gp.id, gp.departement_code, gp.region_code, gp.perimetre_label, gp.porteur_nom, gp.porteur_siret,
-                    " ".join(gp.sirets_recruteurs or []), TexteRiche.plain(gp.note_contexte or ""),
-                    date_fr(gp.cree_le), gp.cree_par_nom, date_fr(gp.modifie_le), gp.modifie_par_nom)]
+                yield [gp.id, gp.departement_code, gp.region_code, gp.perimetre_label, gp.porteur_nom,
+                       gp.porteur_siret, " ".join(gp.sirets_recruteurs or []),
+                       TexteRiche.plain(gp.note_contexte or ""), date_fr(gp.cree_le), gp.cree_par_nom,
+                       date_fr(gp.modifie_le), gp.modifie_par_nom]
 
         return csv_response(export_filename("gouvernances-pressenties"), colonnes, lignes())
 

@@ -2,11 +2,12 @@
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, g, stream_with_context
+from flask import Response, abort, g, has_request_context, request, stream_with_context
 from flask_appbuilder import ModelRestApi, ModelView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args
@@ -20,6 +21,19 @@ PARIS = ZoneInfo("Europe/Paris")
 EXPORT_BATCH = 1000
 
 
+_NUMBER = re.compile(r"[+-]?\d+([.,]\d+)?")
+
+
+def csv_cell(value):
+    """A cell as Excel should read it: text typed by anyone (a structure name, a comment) never runs as a
+    formula (CSV injection); numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> Response:
     """CSV Excel opens as is: `;` separator, UTF-8 with BOM, CRLF; streamed row by row."""
 
@@ -29,7 +43,7 @@ def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> Resp
         buffer.write("\ufeff")
         writer.writerow(header)
         for row in rows:
-            writer.writerow(["" if v is None else v for v in row])
+            writer.writerow([csv_cell(v) for v in row])
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -103,8 +117,16 @@ class ScopedModelView(ModelView):
         return csv_response(export_filename(self.export_name), header, rows)
 
 
-class ScopedModelRestApi(ModelRestApi):
-    allow_browser_login = True
+class SessionReadsOnly:
+    """Our pages may read the API with the browser session; writes need a JWT, because FAB exempts
+    its APIs from CSRF protection (a cookie alone must never be enough to change data)."""
+
+    @property
+    def allow_browser_login(self) -> bool:
+        return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+
+
+class ScopedModelRestApi(SessionReadsOnly, ModelRestApi):
     page_size = 50
     max_page_size = 100
 
