@@ -61,7 +61,7 @@ class Structure(db.Model):
     __tablename__ = "structure"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    nom: Mapped[str] = mapped_column(String(255), nullable=False)
+    nom: Mapped[str] = mapped_column(String(255), nullable=False, index=True)  # lists sort by name
     type: Mapped[str] = mapped_column(String(40), nullable=False)
     siret: Mapped[str | None] = mapped_column(String(14), unique=True)
     adresse: Mapped[str] = mapped_column(String(255), nullable=False, default="")
@@ -113,7 +113,7 @@ class Conseiller(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     prenom: Mapped[str] = mapped_column(String(100), nullable=False)
-    nom: Mapped[str] = mapped_column(String(100), nullable=False)
+    nom: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
     email_pro: Mapped[str | None] = mapped_column(String(320), unique=True)
     telephone_pro: Mapped[str] = mapped_column(String(20), nullable=False, default="")
     statut: Mapped[str] = mapped_column(String(30), nullable=False, default="actif")
@@ -144,7 +144,7 @@ class Contrat(db.Model):
     structure_id: Mapped[int] = mapped_column(ForeignKey("structure.id"), nullable=False, index=True)
     conseiller_id: Mapped[int] = mapped_column(ForeignKey("conseiller.id"), nullable=False, index=True)
     type_contrat: Mapped[str] = mapped_column(String(30), nullable=False)
-    date_debut: Mapped[date] = mapped_column(Date, nullable=False)
+    date_debut: Mapped[date] = mapped_column(Date, nullable=False, index=True)
     date_fin: Mapped[date | None] = mapped_column(Date)
     salaire_brut_mensuel: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     statut: Mapped[str] = mapped_column(String(30), nullable=False, default="valide")

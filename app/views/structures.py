@@ -141,7 +141,8 @@ class ConseillerView(ScopedModelView):
     _form = ["prenom", "nom", "email_pro", "telephone_pro", "statut", "structure", "date_prise_poste",
              "est_coordinateur"]
     add_columns = edit_columns = _form
-    search_columns = ["nom", "prenom", "id", "email_pro", "statut", "est_coordinateur", "structure"]
+    # No "structure" filter: FAB would load every structure of the territory into its drop-down.
+    search_columns = ["nom", "prenom", "id", "email_pro", "statut", "est_coordinateur"]
     order_columns = ["id", "nom", "date_prise_poste"]
     base_order = ("nom", "asc")
     label_columns = CONSEILLER_LABELS

@@ -2,7 +2,7 @@
 digests préfets, AMI Hubs (et hub des utilisateurs), lieux de médiation numérique
 
 Revision ID: c47d04b52523
-Revises: 29a85bbff641
+Revises: b3f1c7a9e2d4
 Create Date: 2026-12-04 15:44:14.485158
 
 """
@@ -14,9 +14,9 @@ import app.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'c47d04b52523'
-down_revision = '29a85bbff641'
+down_revision = 'b3f1c7a9e2d4'  # formulaire_soumission (gouvernance_pressentie.soumission_id)
 branch_labels = None
-depends_on = 'b3f1c7a9e2d4'  # formulaire_soumission (gouvernance_pressentie.soumission_id)
+depends_on = None
 
 
 def upgrade():
