@@ -214,7 +214,7 @@ def main() -> None:
                 continue
             item = {"name": page["name"], **measure(session, page["path"])}
             if page.get("baseline"):
-                base = measure(session, page["baseline"], max(10, REQUESTS // 5))
+                base = measure(session, page["baseline"], max(5, REQUESTS // 10))
                 item["baseline_median_ms"] = base["median_ms"]
                 item["baseline_queries"] = base["queries"]
                 item["baseline_ratio"] = round(base["median_ms"] / item["median_ms"], 2)
