@@ -1,7 +1,7 @@
 """The « Tableau de bord » of a département (or national): figures aggregated in SQL.
 
 Each figure carries its source and its date. The number of queries is constant (one per block),
-whatever the number of rows. Coordinator requests come from `app.candidatures` when it is there.
+whatever the number of rows. Coordinator requests come from `app.candidatures`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import case, func, select
 
+from app.candidatures.models import AVIS, STATUTS_CANDIDATURE, Candidature
 from app.extensions import db
 from app.gouvernances.models import PERSONAS, GouvernancePressentie, LieuImport, LieuMediation, Participation
 from app.models.base import utcnow
@@ -58,15 +59,6 @@ class TableauDeBord:
     departement_code: str | None
     chiffres: list[Chiffre] = field(default_factory=list)
     series: list[Serie] = field(default_factory=list)
-    candidatures_disponibles: bool = True
-
-
-def _candidature_model():
-    try:
-        from app.candidatures.models import AVIS, STATUTS_CANDIDATURE, Candidature
-    except ImportError:  # the coordinator call is not installed
-        return None, {}, {}
-    return Candidature, STATUTS_CANDIDATURE, AVIS
 
 
 def construire(departement_code: str | None, titre: str) -> TableauDeBord:
@@ -107,23 +99,19 @@ def construire(departement_code: str | None, titre: str) -> TableauDeBord:
                             SOURCE_PILOTAGE, maintenant))
 
     # 3. Coordinator requests by state and avis.
-    Candidature, statuts, avis = _candidature_model()
-    if Candidature is None:
-        tdb.candidatures_disponibles = False
-    else:
-        comptes: dict[str, dict[str, int]] = {}
-        for statut, a, nombre in db.session.execute(
-                select(Candidature.statut, Candidature.avis, func.count())
-                .join(Structure, Structure.id == Candidature.structure_id)
-                .where(*dans_dep(Structure.departement_code)).group_by(Candidature.statut, Candidature.avis)):
-            comptes.setdefault(statut, {})[a or "sans"] = nombre
-        colonnes_avis = ["sans", *avis.keys()]
-        tdb.series.append(Serie(
-            "candidatures", "Demandes de coordinateur par état et par avis du préfet", "État de la demande",
-            [(statuts.get(s, s), sum(comptes.get(s, {}).values())) for s in statuts if s in comptes],
-            SOURCE_PILOTAGE, maintenant,
-            detail=[(statuts.get(s, s), [comptes[s].get(a, 0) for a in colonnes_avis]) for s in statuts if s in comptes],
-            colonnes_detail=["Sans avis", *[f"Avis {v.lower()}" for v in avis.values()]]))
+    comptes: dict[str, dict[str, int]] = {}
+    for statut, a, nombre in db.session.execute(
+            select(Candidature.statut, Candidature.avis, func.count())
+            .join(Structure, Structure.id == Candidature.structure_id)
+            .where(*dans_dep(Structure.departement_code)).group_by(Candidature.statut, Candidature.avis)):
+        comptes.setdefault(statut, {})[a or "sans"] = nombre
+    statuts, colonnes_avis = STATUTS_CANDIDATURE, ["sans", *AVIS.keys()]
+    tdb.series.append(Serie(
+        "candidatures", "Demandes de coordinateur par état et par avis du préfet", "État de la demande",
+        [(statuts.get(s, s), sum(comptes.get(s, {}).values())) for s in statuts if s in comptes],
+        SOURCE_PILOTAGE, maintenant,
+        detail=[(statuts.get(s, s), [comptes[s].get(a, 0) for a in colonnes_avis]) for s in statuts if s in comptes],
+        colonnes_detail=["Sans avis", *[f"Avis {v.lower()}" for v in AVIS.values()]]))
 
     # 4. Gouvernances pressenties and participation forms (sent) concerning the territory.
     scope = Scope(departements=frozenset({dep})) if dep else NATIONAL
