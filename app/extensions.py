@@ -1,5 +1,7 @@
 """Extension instances, bound to the application in `create_app()`."""
 
+from functools import wraps
+
 from flask_appbuilder import Model
 from flask_appbuilder.utils.legacy import get_sqla_class
 from flask_mail import Mail
@@ -11,3 +13,19 @@ db = get_sqla_class()(metadata=Model.metadata)
 migrate = Migrate()
 mail = Mail()
 csrf = CSRFProtect()
+
+
+def unit_of_work(fn):
+    """A use case: commit on success, roll back on any error (nothing half-done)."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            result = fn(*args, **kwargs)
+            db.session.commit()
+            return result
+        except BaseException:
+            db.session.rollback()
+            raise
+
+    return wrapper

@@ -25,7 +25,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import wraps
 from pathlib import Path
 
 from flask import current_app
@@ -48,7 +47,7 @@ from app.candidatures.models import (
     ContratDocument,
     DigestPrefet,
 )
-from app.extensions import db
+from app.extensions import db, unit_of_work
 from app.models.base import utcnow
 from app.models.structures import TYPES_CONTRAT, TYPES_STRUCTURE, Conseiller, Contrat, Structure
 from app.models.utilisateurs import Utilisateur
@@ -114,22 +113,6 @@ def _journaliser(candidature: Candidature, evenement: str, de: str | None, vers:
         vers=vers, auteur_id=getattr(auteur, "id", None), auteur_nom=(auteur_nom or _nom_auteur(auteur))[:255],
         commentaire=(commentaire or "")[:1000], created_at=le or utcnow(),
     ))
-
-
-def _unite_de_travail(fn):
-    """A use case: commit on success, roll back on any error (nothing half-done)."""
-
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            result = fn(*args, **kwargs)
-            db.session.commit()
-            return result
-        except BaseException:
-            db.session.rollback()
-            raise
-
-    return wrapper
 
 
 # --- links and emails ----------------------------------------------------------------------------
@@ -241,7 +224,7 @@ def lien_motivation(candidature: Candidature, *, respondent_email=None, responde
     return service.fill_url(soumission)  # no explicit expiry: valid while the form is open
 
 
-@_unite_de_travail
+@unit_of_work
 def demarrer_motivation(structure: Structure, auteur) -> tuple[Candidature, str]:
     """Dashboard of a programme structure: open (or resume) its request and give the motivation link."""
     if not agit_pour_structure(auteur, structure):
@@ -391,7 +374,7 @@ def _valider_commentaire(commentaire: str | None, *, requis: bool, maximum: int,
     return texte
 
 
-@_unite_de_travail
+@unit_of_work
 def donner_avis(candidature: Candidature, auteur, avis: str, commentaire: str) -> Candidature:
     """A préfet whose territory contains the structure gives a favorable or unfavorable avis, once."""
     structure = candidature.structure
@@ -439,7 +422,7 @@ def message_avis_deja_donne(candidature: Candidature) -> str:
 
 # --- ANCT: decision --------------------------------------------------------------------------------
 
-@_unite_de_travail
+@unit_of_work
 def decider(candidature: Candidature, auteur, decision: str, commentaire: str = "") -> Candidature:
     """ANCT validates or refuses a new request, with or without an avis."""
     if not est_anct(auteur):
@@ -596,7 +579,7 @@ def conseillers_eligibles(structure: Structure) -> list[Conseiller]:
     return list(rows)
 
 
-@_unite_de_travail
+@unit_of_work
 def attribuer_role_coordinateur(structure: Structure, conseiller: Conseiller, auteur) -> Candidature:
     """The structure names one of its conseillers coordinator, within its validated posts."""
     if not agit_pour_structure(auteur, structure):
@@ -620,7 +603,7 @@ def attribuer_role_coordinateur(structure: Structure, conseiller: Conseiller, au
     return poste
 
 
-@_unite_de_travail
+@unit_of_work
 def rendre_poste(candidature: Candidature, auteur) -> Candidature:
     """A validated post that the structure will not fill is given back (its funding ends)."""
     structure = candidature.structure
@@ -812,7 +795,7 @@ def _euros(montant: Decimal) -> str:
     return "\u202f".join(groupes) + f",{decimales} €"
 
 
-@_unite_de_travail
+@unit_of_work
 def traiter_contrat_bdt(contrat: Contrat, auteur, decision: str, motif: str = "") -> Contrat:
     """The Banque des Territoires validates a coordinator contract, or returns it with a reason."""
     if not (est_bdt(auteur) or est_anct(auteur)):
@@ -866,7 +849,7 @@ def traiter_contrat_bdt(contrat: Contrat, auteur, decision: str, motif: str = ""
 
 # --- structure: banner -----------------------------------------------------------------------------
 
-@_unite_de_travail
+@unit_of_work
 def fermer_bandeau(candidature: Candidature, auteur) -> None:
     if not agit_pour_structure(auteur, candidature.structure):
         raise ActionNonAutorisee("Ce bandeau concerne une autre structure.")

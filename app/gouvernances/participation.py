@@ -16,7 +16,6 @@ import re
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
-from functools import wraps
 
 from email_validator import EmailNotValidError, validate_email
 from flask_appbuilder.security.sqla.models import Role
@@ -24,7 +23,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from stdnum.fr import siret as stdnum_siret
 
-from app.extensions import db
+from app.extensions import db, unit_of_work
 from app.gouvernances import calendrier
 from app.gouvernances.erreurs import EtatInvalide, ValidationErreur
 from app.gouvernances.models import (
@@ -50,20 +49,6 @@ log = logging.getLogger(__name__)
 MAX_MEMBRES = 500
 MAX_PARTENAIRES = 50
 DISPOSITIFS_MAX = 5000
-
-
-def _unite_de_travail(fn):
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            result = fn(*args, **kwargs)
-            db.session.commit()
-            return result
-        except BaseException:
-            db.session.rollback()
-            raise
-
-    return wrapper
 
 
 # --- the secret link --------------------------------------------------------------------------------
@@ -262,7 +247,7 @@ def _modifiable(participation: Participation, maintenant: datetime | None) -> No
     calendrier.verifier_echeance(calendrier.PARTICIPATION, maintenant)
 
 
-@_unite_de_travail
+@unit_of_work
 def commencer(persona: str, nom: str, email: str, maintenant: datetime | None = None) -> tuple[Participation, str]:
     """Start a form: persona, name and email; the link to resume it is emailed. Returns (form, secret)."""
     calendrier.verifier_echeance(calendrier.PARTICIPATION, maintenant)
@@ -287,7 +272,7 @@ def commencer(persona: str, nom: str, email: str, maintenant: datetime | None = 
     return participation, jeton
 
 
-@_unite_de_travail
+@unit_of_work
 def renvoyer_lien(email: str, maintenant: datetime | None = None) -> int:
     """Lost link: every open draft of this address gets a new link (the old one stops working),
     emailed to that address. Returns the number of links sent (never shown: no enumeration)."""
@@ -306,7 +291,7 @@ def renvoyer_lien(email: str, maintenant: datetime | None = None) -> int:
     return len(brouillons)
 
 
-@_unite_de_travail
+@unit_of_work
 def choisir_intention(participation: Participation, intention: str, maintenant: datetime | None = None) -> None:
     _modifiable(participation, maintenant)
     if intention not in ("porter", "participer"):
@@ -321,7 +306,7 @@ def choisir_intention(participation: Participation, intention: str, maintenant: 
     participation.intention = intention
 
 
-@_unite_de_travail
+@unit_of_work
 def choisir_collectivite(participation: Participation, valeur: str, maintenant: datetime | None = None) -> None:
     """The collectivité the actor represents ('type:code' from « Rechercher la collectivité »)."""
     _modifiable(participation, maintenant)
@@ -354,7 +339,7 @@ def _remplacer_contact(participation: Participation, role: str, values: dict | N
             setattr(existing, key, value)
 
 
-@_unite_de_travail
+@unit_of_work
 def enregistrer_contacts(participation: Participation, data: dict, maintenant: datetime | None = None) -> None:
     """Collectivité: contact politique (required, with its function) and contact technique (optional)."""
     _modifiable(participation, maintenant)
@@ -371,7 +356,7 @@ def enregistrer_contacts(participation: Participation, data: dict, maintenant: d
     _remplacer_contact(participation, "technique", technique)
 
 
-@_unite_de_travail
+@unit_of_work
 def enregistrer_structure(participation: Participation, data: dict, maintenant: datetime | None = None) -> None:
     """Structure: name, SIRET or « pas de SIRET », département, one contact."""
     _modifiable(participation, maintenant)
@@ -422,7 +407,7 @@ def _membre(participation: Participation, type_: str, code: str) -> Participatio
                                                                participation.collectivite_code, type_, found["code"]))
 
 
-@_unite_de_travail
+@unit_of_work
 def definir_perimetre(participation: Participation, valeurs: Iterable[str], maintenant: datetime | None = None) -> None:
     """The perimeter: the checked collectivités ('type:code'). Members kept keep their contact."""
     _porteur(participation, maintenant)
@@ -451,7 +436,7 @@ def definir_perimetre(participation: Participation, valeurs: Iterable[str], main
         raise ValidationErreur({"membres": [f"Collectivité inconnue : {', '.join(inconnus[:5])}."]})
 
 
-@_unite_de_travail
+@unit_of_work
 def ajouter_membre(participation: Participation, valeur: str, maintenant: datetime | None = None) -> ParticipationMembre:
     """Add one collectivité found with the search (outside the territory it is marked « hors territoire »)."""
     _porteur(participation, maintenant)
@@ -470,7 +455,7 @@ def ajouter_membre(participation: Participation, valeur: str, maintenant: dateti
     return membre
 
 
-@_unite_de_travail
+@unit_of_work
 def enregistrer_contacts_membres(participation: Participation, data: dict, maintenant: datetime | None = None) -> None:
     """One optional contact per perimeter collectivité (fields `membre-<id>_prenom`…)."""
     _porteur(participation, maintenant)
@@ -487,13 +472,13 @@ def enregistrer_contacts_membres(participation: Participation, data: dict, maint
     participation.etape_contacts_membres_faite = True
 
 
-@_unite_de_travail
+@unit_of_work
 def passer_contacts_membres(participation: Participation, maintenant: datetime | None = None) -> None:
     _porteur(participation, maintenant)
     participation.etape_contacts_membres_faite = True
 
 
-@_unite_de_travail
+@unit_of_work
 def ajouter_partenaire(participation: Participation, data: dict, maintenant: datetime | None = None) -> ParticipationPartenaire:
     """A partner structure suggested by the porteur: name, SIRET (or none) and one contact."""
     _porteur(participation, maintenant)
@@ -519,7 +504,7 @@ def ajouter_partenaire(participation: Participation, data: dict, maintenant: dat
     return partenaire
 
 
-@_unite_de_travail
+@unit_of_work
 def retirer_partenaire(participation: Participation, partenaire_id: int, maintenant: datetime | None = None) -> None:
     _porteur(participation, maintenant)
     for partenaire in list(participation.partenaires):
@@ -548,7 +533,7 @@ def manques(participation: Participation) -> list[str]:
     return result
 
 
-@_unite_de_travail
+@unit_of_work
 def envoyer(participation: Participation, maintenant: datetime | None = None) -> None:
     """Send the form: it is frozen from now on; the actor receives a confirmation email."""
     _modifiable(participation, maintenant)
@@ -564,7 +549,7 @@ def envoyer(participation: Participation, maintenant: datetime | None = None) ->
                participation=participation)
 
 
-@_unite_de_travail
+@unit_of_work
 def annuler_et_recommencer(participation: Participation, maintenant: datetime | None = None) -> tuple[Participation, str]:
     """Cancel a form (sent or draft) and open a new draft with the same answers, to change and send again.
     The cancelled form no longer counts; the new link is emailed."""
