@@ -44,6 +44,16 @@ from app.security.scope import Scope, current_scope, get_in_scope_or_404
 from app.views.base import csv_response, export_filename, record_export
 
 
+def _choisir_departement(view, cible: str, titre: str):
+    """A user with one département goes straight to it; others choose among theirs."""
+    departements = _departements_du_perimetre()
+    scope = current_scope()
+    if not scope.national and len(departements) == 1:
+        return redirect(url_for(cible, code=departements[0].code))
+    return view.render_template("gouvernances/choisir_departement.html", departements=departements,
+                                national=scope.national, cible=cible, titre=titre)
+
+
 def _departement_visible(code: str) -> Departement:
     """A département of the user's territory, else 404 (out of scope looks like absent)."""
     departement = db.session.get(Departement, (code or "").upper()[:3])
@@ -93,13 +103,7 @@ class GouvernanceView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        departements = _departements_du_perimetre()
-        scope = current_scope()
-        if not scope.national and len(departements) == 1:
-            return redirect(url_for("GouvernanceView.departement", code=departements[0].code))
-        return self.render_template("gouvernances/choisir_departement.html", departements=departements,
-                                    national=scope.national, cible="GouvernanceView.departement",
-                                    titre="Gouvernance de l'inclusion numérique")
+        return _choisir_departement(self, "GouvernanceView.departement", "Gouvernance de l'inclusion numérique")
 
     @expose("/departement/<code>")
     @has_access
@@ -323,13 +327,7 @@ class TableauDeBordView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        departements = _departements_du_perimetre()
-        scope = current_scope()
-        if not scope.national and len(departements) == 1:
-            return redirect(url_for("TableauDeBordView.departement", code=departements[0].code))
-        return self.render_template("gouvernances/choisir_departement.html", departements=departements,
-                                    national=scope.national, cible="TableauDeBordView.departement",
-                                    titre="Tableau de bord")
+        return _choisir_departement(self, "TableauDeBordView.departement", "Tableau de bord")
 
     @expose("/departement/<code>")
     @has_access
