@@ -52,3 +52,22 @@ def test_list_pages_query_count_does_not_grow_with_rows(client, who):
     for url, (small, large) in counts.items():
         assert small == large, f"{url}: {small} requêtes pour 10 lignes, {large} pour 200"
         assert large <= 12, f"{url}: {large} requêtes"
+
+
+def test_gouvernance_api_query_count_does_not_grow_with_rows(client):
+    from app.gouvernances.models import GouvernancePressentie
+    from tests.conftest import api_token
+
+    make_user(roles.ANCT, "lecteur")
+    headers = api_token(client, "lecteur")
+    counts = []
+    for added in (2, 20):
+        for i in range(added):
+            db.session.add(GouvernancePressentie(departement_code="38", region_code="84", perimetre="departemental",
+                                                 porteur_nom=f"Porteur {i}", sirets_recruteurs=["22380001200013"]))
+        db.session.commit()
+        client.get("/api/v1/gouvernance/", headers=headers)
+        with count_statements() as statements:
+            assert client.get("/api/v1/gouvernance/", headers=headers).status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts

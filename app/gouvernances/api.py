@@ -21,7 +21,7 @@ from flask_appbuilder.security.decorators import protect
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.gouvernances import pressenties
+from app.gouvernances import calendrier, pressenties
 from app.gouvernances.erreurs import ErreurGouvernance, ValidationErreur
 from app.gouvernances.models import PERIMETRES, GouvernancePressentie
 from app.views.base import SessionReadsOnly
@@ -72,7 +72,8 @@ class GouvernanceApi(SessionReadsOnly, BaseApi):
             return self.response_400(message="« page » et « page_size » sont des entiers.")
         total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
         lignes = db.session.scalars(query.offset(page * taille).limit(taille)).all()
-        return self.response(200, count=total, result=[pressenties.en_dict(gp) for gp in lignes])
+        limite = calendrier.echeance(calendrier.GOUVERNANCES_PRESSENTIES)
+        return self.response(200, count=total, result=[pressenties.en_dict(gp, limite=limite) for gp in lignes])
 
     @expose("/<int:pk>", methods=["GET"])
     @protect()

@@ -338,7 +338,13 @@ def erreurs_api(erreurs: dict[str, list[str]]) -> dict[str, list[str]]:
     return result
 
 
-def en_dict(gouvernance: GouvernancePressentie, maintenant: datetime | None = None) -> dict:
+_A_LIRE = object()
+
+
+def en_dict(gouvernance: GouvernancePressentie, maintenant: datetime | None = None, *, limite=_A_LIRE) -> dict:
+    """The API form of a gouvernance. A list passes the deadline (`limite`) it read once for all rows."""
+    if limite is _A_LIRE:
+        limite = calendrier.echeance(calendrier.GOUVERNANCES_PRESSENTIES)
     return {
         "id": gouvernance.id,
         "departement": gouvernance.departement_code,
@@ -355,7 +361,6 @@ def en_dict(gouvernance: GouvernancePressentie, maintenant: datetime | None = No
         "deposee_par": gouvernance.cree_par_nom,
         "modifiee_le": gouvernance.modifie_le.isoformat() if gouvernance.modifie_le else None,
         "modifiee_par": gouvernance.modifie_par_nom or None,
-        "modifiable": not calendrier.echeance_depassee(calendrier.GOUVERNANCES_PRESSENTIES, maintenant),
-        "modifiable_jusqu_au": (calendrier.echeance(calendrier.GOUVERNANCES_PRESSENTIES).isoformat()
-                                if calendrier.echeance(calendrier.GOUVERNANCES_PRESSENTIES) else None),
+        "modifiable": limite is None or (maintenant or utcnow()) <= limite,
+        "modifiable_jusqu_au": limite.isoformat() if limite else None,
     }
