@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench")
 SCALE = os.environ.get("BENCH_SCALE", "10")
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "50"))
+ONLY = os.environ.get("BENCH_ONLY", "")  # measure only the pages whose name contains this text
 EXPORT_CONSEILLERS = int(os.environ.get("BENCH_EXPORT_CONSEILLERS", "100000"))
 ENV = {**os.environ, "DATABASE_URL": DATABASE_URL, "RATELIMIT_ENABLED": "0", "OUTBOX_DELIVER_AFTER_COMMIT": "0",
        "SQL_COUNT_HEADER": "1", "DEMO_CRA_PAR_ECHELLE": os.environ.get("DEMO_CRA_PAR_ECHELLE", "100000")}
@@ -202,6 +203,8 @@ def main() -> None:
     try:
         sessions: dict[str, Session] = {}
         for page in pages(app):
+            if ONLY not in page["name"]:
+                continue
             user = page["user"]
             if user not in sessions:
                 sessions[user] = Session(port)
@@ -227,11 +230,16 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    export = json.loads(subprocess.run([sys.executable, "-m", "bench.export"], cwd=ROOT, env=ENV, check=True,
-                                       capture_output=True, text=True).stdout)
-    results.append({"name": "export CSV conseillers (ANCT, national)", "rows": export["rows"],
-                    "seconds": export["seconds"], "peak_mb": export["peak_mb"]})
-    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    if not ONLY:
+        export = json.loads(subprocess.run([sys.executable, "-m", "bench.export"], cwd=ROOT, env=ENV, check=True,
+                                           capture_output=True, text=True).stdout)
+        results.append({"name": "export CSV conseillers (ANCT, national)", "rows": export["rows"],
+                        "seconds": export["seconds"], "peak_mb": export["peak_mb"]})
+    path = ROOT / "bench" / "results.json"
+    if ONLY and path.exists():  # a partial run updates its pages in the last full results
+        measured = {r["name"] for r in results}
+        results = [r for r in json.loads(path.read_text()) if r["name"] not in measured] + results
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print_table(results)
 
 

@@ -51,6 +51,23 @@ def pages(app) -> list[dict]:
             {"name": f"API structures ({user})", "user": user, "path": "/api/v1/structure/"},
             {"name": f"API conseillers ({user})", "user": user, "path": "/api/v1/conseiller/"},
         ]
+    with app.app_context():
+        from app.candidatures.models import Candidature
+
+        detail = db.session.scalar(select(Candidature.id).join(Structure, Structure.id == Candidature.structure_id)
+                                   .where(Structure.region_code == "84").order_by(Candidature.id))
+    for user in USERS:
+        result += [
+            {"name": f"demandes de coordinateur ({user})", "user": user, "path": "/candidatures/"},
+            {"name": f"API candidatures ({user})", "user": user, "path": "/api/v1/candidature/"},
+            {"name": f"API gouvernances ({user})", "user": user, "path": "/api/v1/gouvernance/"},
+        ]
+    result += [
+        {"name": "détail d'une demande (prefet-ara)", "user": "prefet-ara", "path": f"/candidatures/{detail}"},
+        {"name": "page Gouvernance (prefet-38)", "user": "prefet-38", "path": "/gouvernance/departement/38"},
+        {"name": "tableau de bord (prefet-38)", "user": "prefet-38", "path": "/tableau-de-bord/departement/38"},
+        {"name": "tableau de bord national (anct)", "user": "anct", "path": "/tableau-de-bord/national"},
+    ]
     for query in ("grenoble", "saint etienne", "st jean", "38000", "communaute agglomeration", "isere"):
         result.append({"name": f"recherche collectivité « {query} »", "user": "anonyme",
                        "path": "/territoires/recherche?q=" + query.replace(" ", "+")})
