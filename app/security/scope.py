@@ -122,7 +122,7 @@ def structure_clause(scope: Scope) -> ColumnElement[bool]:
     return or_(*conditions) if conditions else false()
 
 
-def _via_structure(structure_column, conseiller_column=None) -> Callable[[Scope], ColumnElement[bool]]:
+def via_structure(structure_column, conseiller_column=None) -> Callable[[Scope], ColumnElement[bool]]:
     """Rows that belong to a structure are scoped through it (the real systems' rule)."""
 
     def clause(scope: Scope) -> ColumnElement[bool]:
@@ -144,13 +144,13 @@ def _via_structure(structure_column, conseiller_column=None) -> Callable[[Scope]
 
 READ_RULES: dict[type, Callable[[Scope], ColumnElement[bool]]] = {
     Structure: structure_clause,
-    Conseiller: _via_structure(Conseiller.structure_id, Conseiller.id),
-    Contrat: _via_structure(Contrat.structure_id, Contrat.conseiller_id),
+    Conseiller: via_structure(Conseiller.structure_id, Conseiller.id),
+    Contrat: via_structure(Contrat.structure_id, Contrat.conseiller_id),
 }
 
 
 def register_read_rule(model: type, rule: Callable[[Scope], ColumnElement[bool]]) -> None:
-    """Later modules declare how their models are scoped (e.g. through `_via_structure`)."""
+    """Later modules declare how their models are scoped (e.g. through `via_structure`)."""
     READ_RULES[model] = rule
 
 
@@ -160,10 +160,6 @@ WRITE_RULES: dict[type, Callable[[object, Scope], bool]] = {}
 
 def register_write_rule(model: type, rule: Callable[[object, Scope], bool]) -> None:
     WRITE_RULES[model] = rule
-
-
-def via_structure(structure_column, conseiller_column=None):
-    return _via_structure(structure_column, conseiller_column)
 
 
 def clause_for(model: type, scope: Scope | None = None) -> ColumnElement[bool]:
