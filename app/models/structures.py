@@ -86,9 +86,12 @@ class Structure(db.Model):
     conseillers: Mapped[list["Conseiller"]] = relationship(back_populates="structure")
     contrats: Mapped[list["Contrat"]] = relationship(back_populates="structure")
 
+    # The lists show 50 rows by name (national, région, département): each reads them off an index.
     __table_args__ = (
         Index("ix_structure_dep_statut", "departement_code", "statut"),
-        Index("ix_structure_region", "region_code"),
+        Index("ix_structure_nom", "nom", "id"),
+        Index("ix_structure_region_nom", "region_code", "nom", "id"),
+        Index("ix_structure_departement_nom", "departement_code", "nom", "id"),
         CheckConstraint("postes_finances >= 0 AND postes_coordinateur >= 0", name="ck_structure_postes"),
     )
 
@@ -113,7 +116,7 @@ class Conseiller(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     prenom: Mapped[str] = mapped_column(String(100), nullable=False)
-    nom: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
+    nom: Mapped[str] = mapped_column(String(100), nullable=False)
     email_pro: Mapped[str | None] = mapped_column(String(320), unique=True)
     telephone_pro: Mapped[str] = mapped_column(String(20), nullable=False, default="")
     statut: Mapped[str] = mapped_column(String(30), nullable=False, default="actif")
@@ -124,6 +127,8 @@ class Conseiller(db.Model):
 
     structure: Mapped[Structure | None] = relationship(back_populates="conseillers", lazy="joined")
     contrats: Mapped[list["Contrat"]] = relationship(back_populates="conseiller")
+
+    __table_args__ = (Index("ix_conseiller_nom", "nom", "id"),)
 
     @property
     def nom_complet(self) -> str:

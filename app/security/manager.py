@@ -7,6 +7,7 @@ from flask import g
 from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
+from sqlalchemy.orm import joinedload
 
 from app.models.utilisateurs import Utilisateur
 from app.security import roles
@@ -80,6 +81,10 @@ class PilotageSecurityManager(SecurityManager):
 
     def _has_access_builtin_roles(self, role, permission_name: str, view_name: str) -> bool:
         return _policy_allows(role.name, permission_name, view_name)
+
+    def get_user_by_id(self, pk):
+        # Every request loads its user: the roles come in the same statement.
+        return self.session.get(self.user_model, pk, options=[joinedload(self.user_model.roles)])
 
     def _cached_roles(self, user):
         # One load of the user's roles per request, whatever the number of menu items and checks.
