@@ -18,6 +18,24 @@ def date_fr(value) -> str:
     return str(value)
 
 
+def valeur(value):
+    """How a raw value shows in generated lists and details: French, never Python's None / True / False /
+    [..]. A filter, not a macro: it runs for every cell of a 50-row list."""
+    if value is None:
+        return ""
+    if value is True:
+        return "Oui"
+    if value is False:
+        return "Non"
+    if isinstance(value, str | int | float):
+        return value
+    if isinstance(value, date):
+        return date_fr(value)
+    if isinstance(value, list | tuple | set):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
 # Each entry: (menu name the user needs `menu_access` to, label, endpoint).
 ACCUEIL_LIENS: list[tuple[str, str, str]] = [
     ("Structures", "Structures de mon territoire", "StructureView.list"),
@@ -32,5 +50,6 @@ def accueil_liens():
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(date_fr, "date_fr")
+    app.add_template_filter(valeur, "valeur")
     app.add_template_global(accueil_liens, "accueil_liens")
     app.add_template_global(app.appbuilder, "appbuilder")

@@ -448,6 +448,7 @@ def test_admin_screens_send_anonymous_visitors_to_login(client):
 def test_anct_menu_and_reinvite_action(anct, smtp):
     home = _text(anct.get("/"))
     assert "Administration" in home and "/invitations/list/" in home and "/courriels/list/" in home
+    assert home.count("Administration") == 1  # one menu: FAB's users and roles beside ours
     create_invitation("prefet@isere.gouv.fr", roles.PREFET_DEPARTEMENT, departement_code="38")
     db.session.commit()
     old_link = _link_from_outbox("prefet@isere.gouv.fr")

@@ -24,3 +24,21 @@ def test_api_is_scoped(client):
     assert listing.status_code == 200, listing.json
     assert [r["nom"] for r in listing.json["result"]] == ["Mairie de Grenoble"]
     assert client.get(f"/api/v1/structure/{savoie.id}", headers=headers).status_code == 404
+
+
+def test_territory_search_filters_offer_and_apply_the_territory_only(client):
+    make_structure("38", nom="Mairie de Grenoble")
+    make_structure("74", nom="Mairie d'Annecy")
+    make_structure("75", nom="Mairie de Paris")
+    make_user(roles.PREFET_REGION, "prefet-ara", region_code="84")
+    login(client, "prefet-ara")
+    page = client.get("/structures/list/").get_data(as_text=True)
+    # FAB writes each filter's field into its script as JSON (hence the escapes).
+    assert '\\u003coption value=\\"38\\"\\u003eIs\\u00e8re (38)' in page
+    assert 'value=\\"75\\"' not in page
+    assert 'value=\\"84\\"' in page and 'value=\\"11\\"' not in page
+
+    isere = client.get("/structures/list/?_flt_0_departement=38").get_data(as_text=True)
+    assert "Mairie de Grenoble" in isere and "Annecy" not in isere
+    paris = client.get("/structures/list/?_flt_0_departement=75").get_data(as_text=True)
+    assert "Mairie de Paris" not in paris  # a filter never widens the territory

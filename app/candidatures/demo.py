@@ -238,7 +238,7 @@ def seed_candidatures(structures: list[Structure], rng: random.Random, *, debut:
 
 
 def seed_candidatures_volume(scale: float, rng: random.Random) -> int:
-    """Bulk requests over the volume structures (benchmarks): about one structure in six has applied,
+    """Bulk requests over the volume structures (benchmarks): about one structure in three has applied (≈ 10,000 at --scale 10),
     most of them still new. No answers nor history (the lists are what is measured). Returns the count."""
     volume = Structure.contact_email.like("%@volume.structure-demo.fr")
     if db.session.scalar(select(func.count(Candidature.id)).join(Structure).where(volume)):
@@ -247,7 +247,7 @@ def seed_candidatures_volume(scale: float, rng: random.Random) -> int:
     rows = []
     debut = datetime(2023, 8, 1, 8, tzinfo=UTC)
     for structure_id in ids:
-        if rng.random() > 1 / 6:
+        if rng.random() > 1 / 3:
             continue
         statut = rng.choices(["nouvelle", "validee", "refusee"], weights=[6, 3, 1])[0]
         depot = _moment(rng, debut, 120)

@@ -18,7 +18,7 @@ from app.candidatures.models import Candidature
 from app.extensions import db
 from app.models.structures import Structure
 from app.models.territoires import Departement, Region
-from app.security.scope import Scope, clause_for, current_scope
+from app.security.scope import Scope, clause_for, current_scope, departements_in_scope, regions_in_scope
 
 TAILLE_PAGE = 50
 
@@ -153,19 +153,13 @@ def pour_export(filtres: Filtres):
 
 
 def regions_du_perimetre(scope: Scope | None = None) -> list[Region]:
-    scope = scope or current_scope()
-    stmt = select(Region).order_by(Region.nom)
-    if not scope.national:
-        stmt = stmt.where(or_(Region.code.in_(scope.regions), Region.code.in_(
-            select(Departement.region_code).where(Departement.code.in_(scope.departements)))))
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(select(Region).where(regions_in_scope(scope or current_scope()))
+                                   .order_by(Region.nom)))
 
 
 def departements_du_perimetre(scope: Scope | None = None, region: str = "") -> list[Departement]:
-    scope = scope or current_scope()
-    stmt = select(Departement).options(lazyload(Departement.region)).order_by(Departement.code)
-    if not scope.national:
-        stmt = stmt.where(or_(Departement.code.in_(scope.departements), Departement.region_code.in_(scope.regions)))
+    stmt = (select(Departement).options(lazyload(Departement.region))
+            .where(departements_in_scope(scope or current_scope())).order_by(Departement.code))
     if region:
         stmt = stmt.where(Departement.region_code == region)
     return list(db.session.scalars(stmt))

@@ -7,13 +7,13 @@ from __future__ import annotations
 from flask import request
 from flask_appbuilder import ModelRestApi
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_jwt_extended import verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
 
 from app.contenus.audience import visible
 from app.contenus.models import Actualite, Document, FaqEntree, Page
+from app.views.base import ModelInterface
 
 
 class FilterVisible(BaseFilter):
@@ -53,7 +53,7 @@ class _ContenuApi(ModelRestApi):
 class PageApi(_ContenuApi):
     resource_name = "page"
     class_permission_name = "ContenuPageApi"
-    datamodel = SQLAInterface(Page)
+    datamodel = ModelInterface(Page)
     list_columns = ["id", "slug", "titre", "rubrique", "resume", *_PUBLICATION]
     show_columns = list_columns + ["corps", "updated_at"]
     search_columns = ["slug", "rubrique", "titre"]
@@ -66,7 +66,7 @@ class PageApi(_ContenuApi):
 class DocumentApi(_ContenuApi):
     resource_name = "document"
     class_permission_name = "ContenuDocumentApi"
-    datamodel = SQLAInterface(Document)
+    datamodel = ModelInterface(Document)
     list_columns = ["id", "titre", "categorie", "description", "fichier", *_PUBLICATION]
     show_columns = list_columns
     search_columns = ["categorie", "titre"]
@@ -77,7 +77,7 @@ class DocumentApi(_ContenuApi):
 class FaqApi(_ContenuApi):
     resource_name = "faq"
     class_permission_name = "ContenuFaqApi"
-    datamodel = SQLAInterface(FaqEntree)
+    datamodel = ModelInterface(FaqEntree)
     list_columns = ["id", "theme", "question", "reponse", "ordre", *_PUBLICATION]
     show_columns = list_columns
     search_columns = ["theme", "question"]
@@ -88,7 +88,7 @@ class FaqApi(_ContenuApi):
 class ActualiteApi(_ContenuApi):
     resource_name = "actualite"
     class_permission_name = "ContenuActualiteApi"
-    datamodel = SQLAInterface(Actualite)
+    datamodel = ModelInterface(Actualite)
     list_columns = ["id", "titre", "resume", *_PUBLICATION]
     show_columns = list_columns + ["corps"]
     search_columns = ["titre"]

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import nh3
 from flask import abort, current_app, g, request, send_file
 from flask_appbuilder import BaseView, ModelView, expose
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from markupsafe import Markup
 from sqlalchemy import select
@@ -31,6 +30,7 @@ from app.contenus.models import (
 )
 from app.extensions import db
 from app.models.base import utcnow
+from app.views.base import ModelInterface
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -106,7 +106,7 @@ class _ContenuAdminView(ModelView):
 
 
 class PageAdminView(_ContenuAdminView):
-    datamodel = SQLAInterface(Page)
+    datamodel = ModelInterface(Page)
     class_permission_name = "ContenuPage"
     route_base = "/admin/contenus/pages"
     list_title = "Pages"
@@ -136,7 +136,7 @@ class PageAdminView(_ContenuAdminView):
 
 
 class DocumentVersionAdminView(ModelView):
-    datamodel = SQLAInterface(DocumentVersion)
+    datamodel = ModelInterface(DocumentVersion)
     class_permission_name = "ContenuDocumentVersion"
     route_base = "/admin/contenus/versions"
     list_title = "Versions du document"
@@ -170,7 +170,7 @@ def _fichier_valide(form, field):
 
 
 class DocumentAdminView(_ContenuAdminView):
-    datamodel = SQLAInterface(Document)
+    datamodel = ModelInterface(Document)
     class_permission_name = "ContenuDocument"
     route_base = "/admin/contenus/documents"
     list_title = "Documents"
@@ -221,7 +221,7 @@ class DocumentAdminView(_ContenuAdminView):
 
 
 class FaqAdminView(_ContenuAdminView):
-    datamodel = SQLAInterface(FaqEntree)
+    datamodel = ModelInterface(FaqEntree)
     class_permission_name = "ContenuFaq"
     route_base = "/admin/contenus/faq"
     list_title = "Foire aux questions"
@@ -245,7 +245,7 @@ class FaqAdminView(_ContenuAdminView):
 
 
 class ActualiteAdminView(_ContenuAdminView):
-    datamodel = SQLAInterface(Actualite)
+    datamodel = ModelInterface(Actualite)
     class_permission_name = "ContenuActualite"
     route_base = "/admin/contenus/actualites"
     list_title = "Actualités"

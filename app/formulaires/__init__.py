@@ -11,7 +11,7 @@ def register_views(app: Flask, appbuilder) -> None:
     appbuilder.add_view_no_menu(views.RemplirView())
     appbuilder.add_view_no_menu(views.CommencerView())
     appbuilder.add_view(views.FormulaireAdminView, "Formulaires", label="Formulaires", icon="fa-wpforms",
-                        category="Administration", category_label="Administration", category_icon="fa-cogs")
+                        category="Security", category_label="Administration", category_icon="fa-cogs")
     app.add_template_global(service.answers_for_display, "reponses_formulaire")
     app.add_template_global(rendu.sections_reponses, "sections_reponses")
     app.add_template_global(rendu.html_sur, "formulaire_html")

@@ -24,7 +24,6 @@ from datetime import date, time
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelView, expose
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import or_, select
@@ -40,8 +39,8 @@ from app.gouvernances.models import PERIMETRES, GouvernancePressentie, Hub, Part
 from app.models.territoires import Departement, Region
 from app.models.utilisateurs import Utilisateur
 from app.security import roles
-from app.security.scope import Scope, current_scope, get_in_scope_or_404
-from app.views.base import csv_response, export_filename, record_export
+from app.security.scope import Scope, current_scope, departements_in_scope, get_in_scope_or_404
+from app.views.base import ModelInterface, csv_response, export_filename, record_export
 
 
 def _choisir_departement(view, cible: str, titre: str):
@@ -63,11 +62,8 @@ def _departement_visible(code: str) -> Departement:
 
 
 def _departements_du_perimetre() -> list[Departement]:
-    scope = current_scope()
-    query = select(Departement).where(Departement.est_com.is_(False)).order_by(Departement.code)
-    if not scope.national:
-        query = query.where(or_(Departement.code.in_(scope.departements), Departement.region_code.in_(scope.regions)))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(select(Departement).order_by(Departement.code).where(
+        Departement.est_com.is_(False), departements_in_scope(current_scope()))))
 
 
 def _echeance_contexte() -> dict:
@@ -419,7 +415,7 @@ class FilterUtilisateursHub(BaseFilter):
 
 
 class HubView(ModelView):
-    datamodel = SQLAInterface(Hub)
+    datamodel = ModelInterface(Hub)
     class_permission_name = "Hub"
     route_base = "/hubs"
     list_title = "AMI Hubs"

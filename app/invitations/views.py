@@ -3,7 +3,6 @@
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_login import login_user
 from sqlalchemy import select
@@ -22,11 +21,11 @@ from app.invitations.service import (
 from app.models.territoires import Departement, Region
 from app.security import roles
 from app.templating import date_fr
-from app.views.base import ScopedModelView
+from app.views.base import ModelInterface, ScopedModelView
 
 
 class InvitationView(ScopedModelView):
-    datamodel = SQLAInterface(Invitation)
+    datamodel = ModelInterface(Invitation)
     class_permission_name = "Invitation"
     route_base = "/invitations"
     base_permissions = ["can_list", "can_show", "can_add", "can_delete", "reinviter"]
@@ -174,5 +173,5 @@ def accepter(token: str):
 
 def register_views(app, appbuilder) -> None:
     appbuilder.add_view(InvitationView, "Invitations", label="Invitations", icon="fa-user-plus",
-                        category="Administration", category_label="Administration", category_icon="fa-cogs")
+                        category="Security", category_label="Administration", category_icon="fa-cogs")
     app.register_blueprint(invitation_bp)

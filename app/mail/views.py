@@ -2,14 +2,13 @@
 
 from flask import flash, redirect
 from flask_appbuilder.actions import action
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from markupsafe import Markup, escape
 
 from app.extensions import db
 from app.mail.models import FAILED, OutboxMessage
 from app.mail.outbox import requeue_failed
 from app.templating import date_fr
-from app.views.base import ScopedModelView
+from app.views.base import ModelInterface, ScopedModelView
 
 
 def _pre(value) -> Markup:
@@ -17,7 +16,7 @@ def _pre(value) -> Markup:
 
 
 class OutboxView(ScopedModelView):
-    datamodel = SQLAInterface(OutboxMessage)
+    datamodel = ModelInterface(OutboxMessage)
     class_permission_name = "Outbox"
     route_base = "/courriels"
     base_permissions = ["can_list", "can_show", "renvoyer"]
@@ -63,5 +62,5 @@ class OutboxView(ScopedModelView):
 
 
 def register_views(app, appbuilder) -> None:
-    appbuilder.add_view(OutboxView, "Courriels", label="Courriels", icon="fa-envelope", category="Administration",
+    appbuilder.add_view(OutboxView, "Courriels", label="Courriels", icon="fa-envelope", category="Security",
                         category_label="Administration", category_icon="fa-cogs")

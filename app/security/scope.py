@@ -208,29 +208,34 @@ class FilterInScope(BaseFilter):
 SCOPE_BASE_FILTER = ["id", FilterInScope, None]
 
 
+def departements_in_scope(scope: Scope):
+    """The départements a user may pick or filter on (every one for a national role)."""
+    if scope.national:
+        return true()
+    return or_(Departement.code.in_(scope.departements), Departement.region_code.in_(scope.regions))
+
+
+def regions_in_scope(scope: Scope):
+    if scope.national:
+        return true()
+    return or_(Region.code.in_(scope.regions),
+               Region.code.in_(select(Departement.region_code).where(Departement.code.in_(scope.departements))))
+
+
 class FilterDepartementInScope(BaseFilter):
     """Restricts département pickers and filters to the user's territory."""
 
     name = "Territoire"
 
     def apply(self, query, value):
-        scope = current_scope()
-        if scope.national:
-            return query
-        return query.filter(or_(Departement.code.in_(scope.departements), Departement.region_code.in_(scope.regions)))
+        return query.filter(departements_in_scope(current_scope()))
 
 
 class FilterRegionInScope(BaseFilter):
     name = "Territoire"
 
     def apply(self, query, value):
-        scope = current_scope()
-        if scope.national:
-            return query
-        return query.filter(
-            or_(Region.code.in_(scope.regions),
-                Region.code.in_(select(Departement.region_code).where(Departement.code.in_(scope.departements))))
-        )
+        return query.filter(regions_in_scope(current_scope()))
 
 
 # --- Write rule ------------------------------------------------------------------------------

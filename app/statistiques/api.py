@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import g, request
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.extensions import db
 from app.models import Commune, Conseiller
@@ -11,7 +10,7 @@ from app.statistiques import agregats
 from app.statistiques.dimensions import themes_codes
 from app.statistiques.models import Cra
 from app.statistiques.saisie import CraInvalide, valider
-from app.views.base import ScopedModelRestApi
+from app.views.base import ModelInterface, ScopedModelRestApi
 
 LOT_MAX = 500
 
@@ -40,7 +39,7 @@ def _json(cra: dict, ident: int) -> dict:
 class CraApi(ScopedModelRestApi):
     resource_name = "cra"
     class_permission_name = "Cra"
-    datamodel = SQLAInterface(Cra)
+    datamodel = ModelInterface(Cra)
     include_route_methods = {"get", "get_list", "post"}
     list_columns = ["id", "date", "canal", "activite", "nb_participants", "duree", "themes_codes",
                     "commune.code", "conseiller.id", "structure.id"]

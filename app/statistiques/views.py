@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from flask import abort, g, request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.sqla.filters import FilterEqual
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -17,11 +16,11 @@ from wtforms.validators import DataRequired, Length, Regexp
 
 from app.extensions import db
 from app.models import Conseiller, Departement, Structure
-from app.security.scope import clause_for, current_scope
+from app.security.scope import clause_for, current_scope, departements_in_scope
 from app.statistiques import calculs, carte
 from app.statistiques.models import NIVEAUX_COORDINATION, PerimetreCoordination
 from app.statistiques.saisie import DATE_MIN, PARIS
-from app.views.base import ScopedModelView, csv_response, export_filename, record_export
+from app.views.base import ModelInterface, ScopedModelView, csv_response, export_filename, record_export
 
 OPTIONS_MAX = 2000
 
@@ -49,13 +48,10 @@ def periodes_predefinies(aujourd_hui: date) -> list[tuple[str, date, date]]:
 
 def departements_du_perimetre() -> list[Departement]:
     scope = current_scope()
-    query = select(Departement).order_by(Departement.code)
+    query = select(Departement).where(departements_in_scope(scope)).order_by(Departement.code)
     if scope.national:
-        return db.session.scalars(query.where(Departement.est_com.is_(False))).all()
-    if not (scope.regions or scope.departements):
-        return []
-    return db.session.scalars(query.where(db.or_(Departement.code.in_(scope.departements),
-                                                 Departement.region_code.in_(scope.regions)))).all()
+        query = query.where(Departement.est_com.is_(False))
+    return db.session.scalars(query).all()
 
 
 def lire_filtres(args) -> tuple[calculs.Filtres, dict, list[str]]:
@@ -245,7 +241,7 @@ def _codes_departements(form, field):
 class PerimetreCoordinationView(ScopedModelView):
     """ANCT records the territory each coordinator coordinates (shown on the map)."""
 
-    datamodel = SQLAInterface(PerimetreCoordination)
+    datamodel = ModelInterface(PerimetreCoordination)
     class_permission_name = "PerimetreCoordination"
     route_base = "/coordination/perimetres"
     list_title = "Territoires coordonnés"

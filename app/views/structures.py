@@ -1,12 +1,13 @@
 """Generated admin screens and REST API for structures, conseillers and contrats."""
 
 from flask_appbuilder.fieldwidgets import Select2Widget
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from stdnum.fr import siret as stdnum_siret
 from wtforms import SelectField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from app.extensions import db
 from app.models.structures import (
     STATUTS_CONSEILLER,
     STATUTS_CONTRAT,
@@ -17,8 +18,15 @@ from app.models.structures import (
     Contrat,
     Structure,
 )
-from app.security.scope import FilterDepartementInScope, FilterRegionInScope
-from app.views.base import ScopedModelRestApi, ScopedModelView
+from app.models.territoires import Departement, Region
+from app.security.scope import (
+    FilterDepartementInScope,
+    FilterRegionInScope,
+    current_scope,
+    departements_in_scope,
+    regions_in_scope,
+)
+from app.views.base import ModelInterface, ScopedModelRestApi, ScopedModelView
 
 
 def valid_siret(form, field):
@@ -38,6 +46,17 @@ def _date(value) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
 
+def _territory_filter(label: str, model, in_scope, text) -> SelectField:
+    """A search drop-down of the territories in scope, read as (code, label) pairs: FAB's own loads every
+    territory as an object, plus a count, on each list page."""
+
+    def choices():
+        rows = db.session.execute(select(model.code, model.nom).where(in_scope(current_scope())).order_by(model.nom))
+        return [(code, text(code, nom)) for code, nom in rows]
+
+    return SelectField(label, choices=choices, validate_choice=False, widget=Select2Widget())
+
+
 _TERRITORY_QUERY = {
     "departement": [["code", FilterDepartementInScope, None]],
     "region": [["code", FilterRegionInScope, None]],
@@ -55,7 +74,7 @@ STRUCTURE_LABELS = {
 
 
 class StructureView(ScopedModelView):
-    datamodel = SQLAInterface(Structure)
+    datamodel = ModelInterface(Structure)
     class_permission_name = "Structure"
     route_base = "/structures"
     list_title = "Structures"
@@ -91,7 +110,12 @@ class StructureView(ScopedModelView):
         "contact_email": [Optional(), Email("Adresse électronique invalide.")],
         "code_postal": [Length(min=5, max=5, message="Le code postal compte 5 chiffres.")],
     }
-    add_form_query_rel_fields = edit_form_query_rel_fields = search_form_query_rel_fields = _TERRITORY_QUERY
+    add_form_query_rel_fields = edit_form_query_rel_fields = _TERRITORY_QUERY
+    search_form_extra_fields = {
+        "departement": _territory_filter("Département", Departement, departements_in_scope,
+                                         lambda code, nom: f"{nom} ({code})"),
+        "region": _territory_filter("Région", Region, regions_in_scope, lambda code, nom: nom),
+    }
 
     export_name = "structures"
     export_columns = [
@@ -127,7 +151,7 @@ CONSEILLER_LABELS = {
 
 
 class ConseillerView(ScopedModelView):
-    datamodel = SQLAInterface(Conseiller)
+    datamodel = ModelInterface(Conseiller)
     class_permission_name = "Conseiller"
     route_base = "/conseillers"
     list_title = "Conseillers numériques"
@@ -175,7 +199,7 @@ def _dernier_contrat(conseiller: Conseiller, attribute: str):
 
 
 class ContratView(ScopedModelView):
-    datamodel = SQLAInterface(Contrat)
+    datamodel = ModelInterface(Contrat)
     class_permission_name = "Contrat"
     route_base = "/contrats"
     list_title = "Contrats"
@@ -224,7 +248,7 @@ class ContratView(ScopedModelView):
 class StructureApi(ScopedModelRestApi):
     resource_name = "structure"
     class_permission_name = "Structure"
-    datamodel = SQLAInterface(Structure)
+    datamodel = ModelInterface(Structure)
     list_columns = ["id", "nom", "type", "siret", "code_postal", "departement.code", "region.code", "statut",
                     "postes_finances", "postes_coordinateur", "created_at"]
     show_columns = list_columns + ["adresse", "commune.code", "contact_prenom", "contact_nom",
@@ -260,7 +284,7 @@ def _api_check(ok: bool, message: str) -> None:
 class ConseillerApi(ScopedModelRestApi):
     resource_name = "conseiller"
     class_permission_name = "Conseiller"
-    datamodel = SQLAInterface(Conseiller)
+    datamodel = ModelInterface(Conseiller)
     list_columns = ["id", "prenom", "nom", "email_pro", "statut", "structure.id", "date_prise_poste",
                     "est_coordinateur"]
     show_columns = list_columns + ["telephone_pro", "created_at"]
@@ -274,7 +298,7 @@ class ConseillerApi(ScopedModelRestApi):
 class ContratApi(ScopedModelRestApi):
     resource_name = "contrat"
     class_permission_name = "Contrat"
-    datamodel = SQLAInterface(Contrat)
+    datamodel = ModelInterface(Contrat)
     list_columns = ["id", "structure.id", "conseiller.id", "type_contrat", "date_debut", "date_fin",
                     "statut", "est_coordinateur"]
     show_columns = list_columns + ["salaire_brut_mensuel", "motif_renvoi", "created_at"]

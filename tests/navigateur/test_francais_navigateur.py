@@ -23,6 +23,7 @@ def _requests_elsewhere(page, live_server: str) -> list[str]:
 def test_search_filters_select2_and_confirmation_in_french(page, live_server):
     grenoble = make_structure("38", nom="Mairie de Grenoble")
     make_contrat(make_conseiller(grenoble), grenoble)
+    make_structure("38", nom="Tiers-lieu à supprimer")
     make_user(roles.ANCT, "anct")
     elsewhere = _requests_elsewhere(page, live_server)
     browser_login(page, "anct", PASSWORD)
@@ -35,13 +36,20 @@ def test_search_filters_select2_and_confirmation_in_french(page, live_server):
     assert operators[:3] == ["Commence par", "Se termine par", "Contient"]
     screenshot(page, "filtre-francais")
 
-    page.locator("a[id^=btn-delete-]").first.click()
+    supprimer = page.locator("tr", has_text="Tiers-lieu à supprimer").locator("a.js-delete-row")
+    supprimer.click()
     dialog = page.locator("#modal-confirm")
     dialog.wait_for(state="visible")
     assert "Voulez-vous vraiment supprimer cet élément ?" in dialog.inner_text()
     assert dialog.get_by_role("button", name="Annuler").is_visible()
     assert dialog.get_by_role("link", name="Confirmer").is_visible()
     dialog.get_by_role("button", name="Annuler").click()
+    dialog.wait_for(state="hidden")
+    supprimer.click()
+    dialog.get_by_role("link", name="Confirmer").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Tiers-lieu à supprimer").count() == 0
+    assert page.get_by_text("Mairie de Grenoble").count() >= 1
 
     page.goto("/structures/add")
     page.locator("#departement + .select2").click()
