@@ -69,10 +69,13 @@ def browser_login(page, username: str, password: str) -> None:
     assert "/login" not in page.url, f"connexion refusée pour {username}"
 
 
-def axe_violations(page) -> list[dict]:
-    """axe-core (shipped inside axe-playwright-python) run in the page: WCAG 2.1 A/AA rules."""
+def assert_accessible(page, name: str = "") -> None:
+    """axe-core (shipped inside axe-playwright-python) run in the page as it is now: no violation of a
+    WCAG 2.1 A/AA rule; the message names each rule and element."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a",
                                                                            "wcag21aa"]}})
-    return results.response["violations"]
+    violations = results.response["violations"]
+    assert not violations, (name or page.url, [(v["id"], v["help"], [n["target"] for n in v["nodes"]])
+                                               for v in violations])

@@ -7,7 +7,7 @@ from app.extensions import db
 from app.formulaires import service
 from app.formulaires.models import Soumission
 from tests.formulaires_helpers import chemin, nouveau
-from tests.navigateur.conftest import axe_violations, screenshot
+from tests.navigateur.conftest import assert_accessible, screenshot
 
 
 @pytest.fixture(autouse=True)
@@ -60,12 +60,10 @@ def test_live_collectivite_search_and_submission(page):
 @pytest.mark.parametrize("form_id", ["motivation-coordinateur", "candidature-coordinateur", "gouvernance-pressentie"])
 def test_fill_pages_are_accessible(page, form_id):
     page.goto(chemin(nouveau(form_id)))
-    violations = axe_violations(page)
-    assert not violations, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations]
+    assert_accessible(page)
     page.get_by_role("button", name="Déposer le formulaire").click()  # everything missing: errors shown
     page.wait_for_load_state()
     assert page.locator("#resume-erreurs").is_visible()
     assert page.evaluate("document.activeElement.id") == "resume-erreurs"
-    violations = axe_violations(page)
-    assert not violations, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations]
+    assert_accessible(page)
     screenshot(page, f"formulaire-{form_id}-erreurs")

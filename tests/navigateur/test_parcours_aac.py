@@ -17,7 +17,7 @@ from app.models import Conseiller, Structure
 from app.security import roles
 from tests.factories import PASSWORD, make_conseiller, make_contrat, make_user
 from tests.mail_helpers import SMTPServer
-from tests.navigateur.conftest import axe_violations, browser_login, screenshot
+from tests.navigateur.conftest import assert_accessible, browser_login, screenshot
 from tests.test_candidatures_parcours import siret
 
 NOM = "Maison des habitants de Grenoble"
@@ -47,11 +47,6 @@ def livrer(smtp, attendus: int, timeout: float = 15.0) -> list:
     return smtp.wait_for(attendus, timeout)
 
 
-def sans_violation(page, nom: str) -> None:
-    violations = axe_violations(page)
-    assert not violations, (nom, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations])
-
-
 def lien(message, motif: str) -> str:
     texte = message.get_body(preferencelist=("plain",)).get_content()
     return re.search(rf"https?://\S+{motif}\S+", texte).group(0)
@@ -75,7 +70,7 @@ def test_parcours_complet_aac(page, smtp):
     # 1. Public application, no account.
     page.goto("/candidater/coordinateur")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Candidater")
-    sans_violation(page, "candidature publique")
+    assert_accessible(page, "candidature publique")
     cocher(page, "type_structure", "Une structure privée (associations, entreprise de l'ESS, fondations)")
     page.fill("#nom", NOM)
     page.fill("#siret", siret("4242424200001"))
@@ -101,7 +96,7 @@ def test_parcours_complet_aac(page, smtp):
     assert recue["Subject"] == "Candidature pour un poste de coordinateur"
     page.goto(lien(recue, "/formulaires/remplir/"))
     assert page.locator("#structure_nom").input_value() == NOM
-    sans_violation(page, "formulaire de motivation")
+    assert_accessible(page, "formulaire de motivation")
     page.fill("#strategie_inclusion", "Action de coordination territoriale")
     cocher(page, "dispositif_conseiller_numerique", "Ma structure n'a jamais bénéficié du dispositif Conseiller numérique")
     page.fill("#raisons_candidature", "Animer le réseau des médiateurs de la métropole")
@@ -125,20 +120,20 @@ def test_parcours_complet_aac(page, smtp):
     page.goto("/candidatures/")
     assert page.get_by_role("heading", name="Demandes de coordinateur à traiter").is_visible()
     assert page.get_by_role("cell", name="38000").is_visible()
-    sans_violation(page, "liste préfet")
+    assert_accessible(page, "liste préfet")
     screenshot(page, "aac-3-liste-prefet")
     page.get_by_role("link", name=f"Détails de la candidature de {NOM}").click()
     page.wait_for_load_state()
     detail_url = page.url
     assert detail_url.endswith(f"/candidatures/{candidature_id}")
     assert page.get_by_text("Action de coordination territoriale").is_visible()
-    sans_violation(page, "détails")
+    assert_accessible(page, "détails")
     screenshot(page, "aac-4-details")
     page.get_by_role("link", name="Avis favorable").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", name="Confirmer l'avis").is_visible()
     page.get_by_label("Commentaire").fill("Acteur reconnu du territoire")
-    sans_violation(page, "confirmation de l'avis")
+    assert_accessible(page, "confirmation de l'avis")
     screenshot(page, "aac-5-confirmation-avis")
     page.get_by_role("button", name="Confirmer").click()
     page.wait_for_load_state()

@@ -21,7 +21,7 @@ from tests.conftest import api_token
 from tests.factories import PASSWORD, make_user
 from tests.gouvernances_fixtures import fermer, ouvrir
 from tests.mail_helpers import SMTPServer, parts
-from tests.navigateur.conftest import axe_violations, browser_login, screenshot
+from tests.navigateur.conftest import assert_accessible, browser_login, screenshot
 
 SIRET_CD38 = "22380001200013"  # Conseil départemental de l'Isère (seed)
 SIREN_SMH = "213804214"  # Saint-Martin-d'Hères, one of the sample communes (tests/factories.py)
@@ -33,9 +33,7 @@ COMPTEURS = ("porteurs", "suggeres-collectivites", "suggeres-structures", "parti
 
 
 def _accessible_et_francais(page) -> None:
-    violations = axe_violations(page)
-    assert not violations, (page.url, [(v["id"], [(n["target"], n.get("failureSummary")) for n in v["nodes"]])
-                                       for v in violations])
+    assert_accessible(page)
     anglais = ANGLAIS.findall(page.inner_text("body"))
     assert not anglais, (page.url, anglais)
 

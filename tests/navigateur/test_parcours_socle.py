@@ -2,7 +2,7 @@
 
 from app.security import roles
 from tests.factories import PASSWORD, make_structure, make_user
-from tests.navigateur.conftest import axe_violations, browser_login, screenshot
+from tests.navigateur.conftest import assert_accessible, browser_login, screenshot
 
 
 def test_prefet_sees_its_structures_and_not_another_departement(page):
@@ -17,9 +17,13 @@ def test_prefet_sees_its_structures_and_not_another_departement(page):
     assert page.get_by_text("Commune de Voiron").count() >= 1
     assert page.get_by_text("Commune de Cluses").count() == 0
     screenshot(page, "structures-prefet-38")
+    assert_accessible(page, "liste des structures")
 
     page.goto(f"/structures/show/{isere.id}")
     assert page.get_by_text("Commune de Voiron").count() >= 1
+    assert_accessible(page, "détail d'une structure")
+    page.goto("/conseillers/list/")
+    assert_accessible(page, "liste des conseillers")
     response = page.goto(f"/structures/show/{savoie.id}")  # editing the URL by hand
     assert response.status == 404
     assert page.get_by_text("Commune de Cluses").count() == 0
@@ -27,5 +31,4 @@ def test_prefet_sees_its_structures_and_not_another_departement(page):
 
 def test_login_page_is_accessible(page):
     page.goto("/login/")
-    violations = axe_violations(page)
-    assert not violations, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations]
+    assert_accessible(page, "connexion")
