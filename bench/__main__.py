@@ -79,6 +79,12 @@ def prepare(app) -> None:
         conseillers = db.session.scalar(select(func.count()).select_from(Conseiller))
         if conseillers < EXPORT_CONSEILLERS:
             top_up_conseillers(EXPORT_CONSEILLERS - conseillers)
+    if DATABASE_URL.startswith("postgres"):
+        # Fresh planner statistics, as autovacuum would have them in production after a bulk load.
+        import psycopg
+
+        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+            conn.execute("ANALYZE")
 
 
 def top_up_conseillers(missing: int) -> None:

@@ -9,7 +9,7 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app import create_app
-from app.models import Conseiller, Structure
+from app.models import Candidature, Conseiller, Structure
 from app.security.scope import SCOPE_BASE_FILTER
 
 
@@ -29,7 +29,16 @@ class BaselineConseillerView(ModelView):
     page_size = 50
 
 
-BASELINES = [BaselineStructureView, BaselineConseillerView]
+class BaselineCandidatureView(ModelView):
+    datamodel = SQLAInterface(Candidature)
+    class_permission_name = "Candidature"
+    route_base = "/bench-baseline/candidatures"
+    base_filters = [SCOPE_BASE_FILTER]
+    base_order = ("date_candidature", "desc")
+    page_size = 50
+
+
+BASELINES = [BaselineStructureView, BaselineConseillerView, BaselineCandidatureView]
 
 app = create_app()
 with app.app_context():
