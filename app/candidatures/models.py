@@ -122,6 +122,7 @@ class Candidature(db.Model):
               sqlite_where=text("statut IN ('brouillon', 'nouvelle')"),
               postgresql_where=text("statut IN ('brouillon', 'nouvelle')")),
         Index("ix_candidature_statut_date", "statut", "date_candidature"),
+        Index("ix_candidature_date", "date_candidature", "id"),  # the list's order, newest first
         CheckConstraint("statut IN ('brouillon', 'nouvelle', 'validee', 'refusee')", name="ck_candidature_statut"),
         CheckConstraint("avis IS NULL OR avis IN ('favorable', 'defavorable')", name="ck_candidature_avis"),
         CheckConstraint("poste IS NULL OR poste IN ('vacant', 'en_recrutement', 'occupe', 'rendu')",
