@@ -77,16 +77,23 @@ class Filtres:
         return ", ".join(f"{k}={v}" for k, v in self.args(page=1).items())
 
 
-def _base(scope: Scope | None = None) -> Select:
-    return (select(Candidature).join(Structure, Structure.id == Candidature.structure_id)
-            .where(clause_for(Candidature, scope), Candidature.statut != "brouillon"))
+def _base(scope: Scope | None = None, *, structure: bool = True) -> Select:
+    stmt = select(Candidature)
+    if structure:
+        stmt = stmt.join(Structure, Structure.id == Candidature.structure_id)
+    return stmt.where(clause_for(Candidature, scope), Candidature.statut != "brouillon")
 
 
 def _like(texte: str) -> str:
     return "%" + texte.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _filtre_structure(filtres: Filtres) -> bool:
+    return bool(filtres.q or filtres.region or filtres.departement)
+
+
 def appliquer(stmt: Select, filtres: Filtres) -> Select:
+    """The filters on a statement from `_base` (joined to Structure when `_filtre_structure`)."""
     stmt = stmt.where(Candidature.statut.in_(ONGLETS[filtres.onglet][1]))
     if filtres.q:
         conditions = [func.lower(Structure.nom).like(_like(filtres.q.lower()), escape="\\")]
@@ -137,10 +144,11 @@ class Page:
 
 
 def page(filtres: Filtres, taille: int = TAILLE_PAGE, scope: Scope | None = None) -> Page:
-    filtre = appliquer(_base(scope), filtres)
-    total = db.session.scalar(select(func.count()).select_from(filtre.order_by(None).subquery())) or 0
+    # The count joins the structures only when a filter reads them (the join costs more than the count).
+    compte = appliquer(_base(scope, structure=_filtre_structure(filtres)), filtres)
+    total = db.session.scalar(select(func.count()).select_from(compte.subquery())) or 0
     numero = min(filtres.page, max(1, -(-total // taille)))
-    stmt = (_ordre(filtre, filtres).options(contains_eager(Candidature.structure).lazyload("*"))
+    stmt = (_ordre(appliquer(_base(scope), filtres), filtres).options(contains_eager(Candidature.structure).lazyload("*"))
             .limit(taille).offset((numero - 1) * taille))
     return Page(list(db.session.scalars(stmt)), total, numero, taille)
 
