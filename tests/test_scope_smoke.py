@@ -1,3 +1,5 @@
+from app.extensions import db
+from app.models import Structure
 from app.security import roles
 from tests.conftest import api_token, login
 from tests.factories import make_structure, make_user
@@ -42,3 +44,14 @@ def test_territory_search_filters_offer_and_apply_the_territory_only(client):
     assert "Mairie de Grenoble" in isere and "Annecy" not in isere
     paris = client.get("/structures/list/?_flt_0_departement=75").get_data(as_text=True)
     assert "Mairie de Paris" not in paris  # a filter never widens the territory
+
+
+def test_api_pages_follow_a_stable_order(client):
+    ids = [make_structure("38", nom=nom).id for nom in ("Zèbre numérique", "Alpha", "Mairie")]
+    first = db.session.get(Structure, ids[0])
+    first.nom = "Zèbre numérique (renommée)"  # PostgreSQL now stores this row last
+    db.session.commit()
+    make_user(roles.ANCT, "anct")
+    headers = api_token(client, "anct")
+    pages = [client.get(f"/api/v1/structure/?q=(page:{n},page_size:2)", headers=headers).json for n in (0, 1)]
+    assert pages[0]["ids"] + pages[1]["ids"] == ids

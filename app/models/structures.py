@@ -80,9 +80,11 @@ class Structure(db.Model):
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
-    commune: Mapped[Commune | None] = relationship(lazy="joined")
+    # Lists show the département; the commune and région are read on a detail page only (joining them
+    # by default made every query that touches a structure join three more tables).
+    commune: Mapped[Commune | None] = relationship()
     departement: Mapped[Departement] = relationship(lazy="joined")
-    region: Mapped[Region] = relationship(lazy="joined", viewonly=True)
+    region: Mapped[Region] = relationship(viewonly=True)
     conseillers: Mapped[list["Conseiller"]] = relationship(back_populates="structure")
     contrats: Mapped[list["Contrat"]] = relationship(back_populates="structure")
 

@@ -141,6 +141,7 @@ class SessionReadsOnly:
 class ScopedModelRestApi(SessionReadsOnly, ModelRestApi):
     page_size = 50
     max_page_size = 100
+    base_order = ("id", "asc")  # without an order, FAB's pages are in no stable order (rows repeat or vanish)
 
     def __init__(self):
         self.base_filters = [SCOPE_BASE_FILTER, *(self.base_filters or [])]
