@@ -61,7 +61,7 @@ class Structure(db.Model):
     __tablename__ = "structure"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    nom: Mapped[str] = mapped_column(String(255), nullable=False, index=True)  # lists sort by name
+    nom: Mapped[str] = mapped_column(String(255), nullable=False)  # lists sort by name: see __table_args__
     type: Mapped[str] = mapped_column(String(40), nullable=False)
     siret: Mapped[str | None] = mapped_column(String(14), unique=True)
     adresse: Mapped[str] = mapped_column(String(255), nullable=False, default="")
