@@ -345,7 +345,6 @@ class GouvernancePressentie(db.Model):
 
 # --- AMI Hubs ---------------------------------------------------------------------------------------
 
-SUBVENTION_MAX = Decimal("40000")
 
 hub_region = Table(
     "hub_region",

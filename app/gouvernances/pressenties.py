@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.extensions import db
+from app.extensions import db, unit_of_work
 from app.gouvernances import calendrier
 from app.gouvernances.erreurs import ActionNonAutorisee, EtatInvalide, Introuvable, ValidationErreur
 from app.gouvernances.models import PERIMETRES, GouvernancePressentie, gouvernance_clause
@@ -244,19 +244,15 @@ def modifier(gouvernance: GouvernancePressentie, auteur, brut, maintenant: datet
     return _deposer(gouvernance, auteur, brut, maintenant)
 
 
+@unit_of_work
 def supprimer(gouvernance: GouvernancePressentie, auteur, maintenant: datetime | None = None) -> None:
     """Soft delete (the row and its submissions stay, out of every list). Commits."""
     maintenant = maintenant or utcnow()
-    try:
-        verifier_ecriture(auteur, gouvernance.departement_code)
-        calendrier.verifier_echeance(calendrier.GOUVERNANCES_PRESSENTIES, maintenant)
-        _verrouiller(gouvernance)
-        gouvernance.supprimee_le = maintenant
-        gouvernance.supprimee_par_id = auteur.id
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    verifier_ecriture(auteur, gouvernance.departement_code)
+    calendrier.verifier_echeance(calendrier.GOUVERNANCES_PRESSENTIES, maintenant)
+    _verrouiller(gouvernance)
+    gouvernance.supprimee_le = maintenant
+    gouvernance.supprimee_par_id = auteur.id
 
 
 def reponses_initiales(gouvernance: GouvernancePressentie | None, departement_code: str) -> dict:

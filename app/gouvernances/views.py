@@ -27,8 +27,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import or_, select
-from stdnum.fr import siret as stdnum_siret
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms.validators import NumberRange, Optional
 
 from app.errors import error_response
 from app.extensions import db
@@ -41,6 +40,7 @@ from app.models.utilisateurs import Utilisateur
 from app.security import roles
 from app.security.scope import Scope, current_scope, departements_in_scope, get_in_scope_or_404
 from app.views.base import ModelInterface, csv_response, export_filename, record_export
+from app.views.structures import valid_siret
 
 
 def _choisir_departement(view, cible: str, titre: str):
@@ -74,7 +74,15 @@ def _echeance_contexte() -> dict:
             "echeance_depassee": calendrier.echeance_depassee(cle)}
 
 
-ACTIONS_FORMULAIRE = ("chercher", "ajouter", "retirer")
+def _refus_ecriture(departement_code: str, quoi: str):
+    """The error page when the user may not write this département's gouvernances now, else None."""
+    if not pressenties.peut_ecrire(g.user, departement_code):
+        return error_response(403, f"Seule la préfecture du département peut {quoi}.")
+    try:
+        calendrier.verifier_echeance(calendrier.GOUVERNANCES_PRESSENTIES)
+    except ErreurGouvernance as exc:
+        return error_response(exc.status, exc.message)
+    return None
 
 
 def _action() -> tuple[str, str, int | None]:
@@ -185,13 +193,9 @@ class GouvernanceView(BaseView):
     def remonter(self, code: str):
         dep = _departement_visible(code)
         action_url = url_for("GouvernanceView.remonter", code=dep.code)
-        if not pressenties.peut_ecrire(g.user, dep.code):
-            return error_response(403, "Seule la préfecture du département peut remonter une gouvernance pressentie.")
-        if calendrier.echeance_depassee(calendrier.GOUVERNANCES_PRESSENTIES):
-            try:
-                calendrier.verifier_echeance(calendrier.GOUVERNANCES_PRESSENTIES)
-            except ErreurGouvernance as exc:
-                return error_response(exc.status, exc.message)
+        refus = _refus_ecriture(dep.code, "remonter une gouvernance pressentie")
+        if refus:
+            return refus
         if request.method == "POST":
             return self._post_formulaire(dep, None, action_url)
         return self._formulaire(departement=dep, gouvernance_pressentie=None, action_url=action_url,
@@ -208,13 +212,9 @@ class GouvernanceView(BaseView):
     def modifier(self, pk: int):
         gp = self._pressentie(pk)
         dep = gp.departement
-        if not pressenties.peut_ecrire(g.user, dep.code):
-            return error_response(403, "Seule la préfecture du département peut modifier cette gouvernance pressentie.")
-        if calendrier.echeance_depassee(calendrier.GOUVERNANCES_PRESSENTIES):
-            try:
-                calendrier.verifier_echeance(calendrier.GOUVERNANCES_PRESSENTIES)
-            except ErreurGouvernance as exc:
-                return error_response(exc.status, exc.message)
+        refus = _refus_ecriture(dep.code, "modifier cette gouvernance pressentie")
+        if refus:
+            return refus
         action_url = url_for("GouvernanceView.modifier", pk=gp.id)
         if request.method == "POST":
             return self._post_formulaire(dep, gp, action_url)
@@ -232,13 +232,9 @@ class GouvernanceView(BaseView):
                 return error_response(exc.status, exc.message)
             flash("La gouvernance pressentie a été supprimée.", "success")
             return redirect(url_for("GouvernanceView.departement", code=gp.departement_code))
-        if not pressenties.peut_ecrire(g.user, gp.departement_code):
-            return error_response(403, "Seule la préfecture du département peut supprimer cette gouvernance pressentie.")
-        if calendrier.echeance_depassee(calendrier.GOUVERNANCES_PRESSENTIES):
-            try:
-                calendrier.verifier_echeance(calendrier.GOUVERNANCES_PRESSENTIES)
-            except ErreurGouvernance as exc:
-                return error_response(exc.status, exc.message)
+        refus = _refus_ecriture(gp.departement_code, "supprimer cette gouvernance pressentie")
+        if refus:
+            return refus
         return self.render_template("gouvernances/pressentie_supprimer.html", gouvernance=gp)
 
     @expose("/pressentie/<int:pk>")
@@ -400,11 +396,6 @@ class CalendrierView(BaseView):
 
 # --- AMI Hubs ------------------------------------------------------------------------------------
 
-def _siret_valide(form, field):
-    if field.data and not stdnum_siret.is_valid(field.data):
-        raise ValidationError("Ce SIRET n'est pas valide : 14 chiffres attendus, avec une clé de contrôle correcte.")
-
-
 class FilterUtilisateursHub(BaseFilter):
     """The accounts offered as a hub's users: those with the Hub role."""
 
@@ -442,7 +433,7 @@ class HubView(ModelView):
                                            "gouvernances des régions du hub.",
                            "date_notification": "Lauréats notifiés le 9 octobre 2023."}
     validators_columns = {
-        "siret": [Optional(), _siret_valide],
+        "siret": [Optional(), valid_siret],
         "subvention_annuelle": [Optional(), NumberRange(min=0, max=40000,
                                                         message="La subvention annuelle va de 0 à 40 000 €.")],
         "postes_coordinateur_regional": [NumberRange(min=0, message="Un nombre de postes positif est attendu.")],

@@ -17,6 +17,7 @@ from flask_appbuilder import BaseView, expose
 from sqlalchemy import select
 
 from app.extensions import db
+from app.formulaires.views import rechercher_collectivites
 from app.gouvernances import calendrier
 from app.gouvernances import participation as regles
 from app.gouvernances.erreurs import ErreurGouvernance, ValidationErreur
@@ -74,12 +75,6 @@ def url_etape(jeton: str, nom: str) -> str:
     return url_for(f"ParticipationView.{ENDPOINTS[nom]}", jeton=jeton)
 
 
-def _rechercher(q: str, types: list[str]) -> list[dict]:
-    from app.formulaires.views import rechercher_collectivites
-
-    return rechercher_collectivites(q, types)
-
-
 class ParticipationView(BaseView):
     """Anonymous pages; rate limited per address on POST (see `views.register`)."""
 
@@ -104,7 +99,7 @@ class ParticipationView(BaseView):
     def _lecture_seule(self, p: Participation) -> bool:
         return p.statut != "brouillon" or calendrier.echeance_depassee(calendrier.PARTICIPATION)
 
-    def _refus(self, p: Participation, jeton: str, exc: ErreurGouvernance):
+    def _refus(self, jeton: str, exc: ErreurGouvernance):
         flash(exc.message, "error")
         return redirect(url_for("ParticipationView.formulaire", jeton=jeton)), exc.status
 
@@ -167,7 +162,7 @@ class ParticipationView(BaseView):
             except ValidationErreur as exc:
                 erreurs = exc.erreurs
             except ErreurGouvernance as exc:
-                return self._refus(p, jeton, exc)
+                return self._refus(jeton, exc)
         return self._page("intention.html", 400 if erreurs else 200, p=p, jeton=jeton, erreurs=erreurs,
                           etapes=etapes(p), lecture_seule=self._lecture_seule(p))
 
@@ -185,7 +180,7 @@ class ParticipationView(BaseView):
             action = request.form.get("action", "enregistrer")
             if action == "chercher":
                 q = (request.form.get("recherche") or "").strip()[:100]
-                recherche = {"q": q, "resultats": _rechercher(q, [type_attendu]), "fait": True}
+                recherche = {"q": q, "resultats": rechercher_collectivites(q, [type_attendu]), "fait": True}
             else:
                 try:
                     choix = request.form.get("collectivite")
@@ -199,7 +194,7 @@ class ParticipationView(BaseView):
                 except ValidationErreur as exc:
                     erreurs = exc.erreurs
                 except ErreurGouvernance as exc:
-                    return self._refus(p, jeton, exc)
+                    return self._refus(jeton, exc)
         return self._page("collectivite.html", 400 if erreurs else 200, p=p, jeton=jeton, erreurs=erreurs,
                           valeurs=valeurs, recherche=recherche, type_attendu=type_attendu, etapes=etapes(p),
                           lecture_seule=self._lecture_seule(p))
@@ -224,7 +219,7 @@ class ParticipationView(BaseView):
             except ValidationErreur as exc:
                 erreurs = exc.erreurs
             except ErreurGouvernance as exc:
-                return self._refus(p, jeton, exc)
+                return self._refus(jeton, exc)
         departements = db.session.execute(select(Departement.code, Departement.nom).order_by(Departement.code)).all()
         return self._page("structure.html", 400 if erreurs else 200, p=p, jeton=jeton, erreurs=erreurs,
                           valeurs=valeurs, departements=departements, etapes=etapes(p),
@@ -243,7 +238,7 @@ class ParticipationView(BaseView):
                 if action == "chercher":
                     regles.definir_perimetre(p, request.form.getlist("membres"))
                     q = (request.form.get("recherche") or "").strip()[:100]
-                    recherche = {"q": q, "resultats": _rechercher(q, ["commune", "epci", "departement", "region"]),
+                    recherche = {"q": q, "resultats": rechercher_collectivites(q, ["commune", "epci", "departement", "region"]),
                                  "fait": True}
                 elif action.startswith("ajouter:"):
                     regles.definir_perimetre(p, request.form.getlist("membres"))
@@ -256,7 +251,7 @@ class ParticipationView(BaseView):
             except ValidationErreur as exc:
                 erreurs = exc.erreurs
             except ErreurGouvernance as exc:
-                return self._refus(p, jeton, exc)
+                return self._refus(jeton, exc)
         propose = regles.territoire_propose(p)
         codes_proposes = {(g["type"], g["code"]) for g in propose} | {
             (c["type"], c["code"]) for g in propose for c in g["communes"]}
@@ -287,7 +282,7 @@ class ParticipationView(BaseView):
             except ValidationErreur as exc:
                 erreurs = exc.erreurs
             except ErreurGouvernance as exc:
-                return self._refus(p, jeton, exc)
+                return self._refus(jeton, exc)
         return self._page("contacts_membres.html", 400 if erreurs else 200, p=p, jeton=jeton, erreurs=erreurs,
                           valeurs=valeurs, etapes=etapes(p), lecture_seule=self._lecture_seule(p))
 
@@ -314,7 +309,7 @@ class ParticipationView(BaseView):
                 erreurs = exc.erreurs
                 valeurs = {k: v for k, v in request.form.items() if k != "csrf_token"}
             except ErreurGouvernance as exc:
-                return self._refus(p, jeton, exc)
+                return self._refus(jeton, exc)
         return self._page("partenaires.html", 400 if erreurs else 200, p=p, jeton=jeton, erreurs=erreurs,
                           valeurs=valeurs, etapes=etapes(p), lecture_seule=self._lecture_seule(p))
 
@@ -334,7 +329,7 @@ class ParticipationView(BaseView):
                               etapes=etapes(p), lecture_seule=self._lecture_seule(p),
                               message=" ".join(m for ms in exc.erreurs.values() for m in ms))
         except ErreurGouvernance as exc:
-            return self._refus(p, jeton, exc)
+            return self._refus(jeton, exc)
         flash(f"Votre formulaire a bien été envoyé. Une confirmation a été adressée à {p.demandeur_email}.", "success")
         return redirect(url_for("ParticipationView.formulaire", jeton=jeton))
 
@@ -348,7 +343,7 @@ class ParticipationView(BaseView):
             try:
                 nouveau, nouveau_jeton = regles.annuler_et_recommencer(p)
             except ErreurGouvernance as exc:
-                return self._refus(p, jeton, exc)
+                return self._refus(jeton, exc)
             flash("Le formulaire précédent est annulé. Voici un nouveau formulaire, repris de vos réponses : "
                   f"modifiez-le puis envoyez-le. Son lien a été envoyé à {nouveau.demandeur_email}.", "success")
             return redirect(url_for("ParticipationView.formulaire", jeton=nouveau_jeton))
