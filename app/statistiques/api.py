@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import g, request
 
 from app.extensions import db
-from app.models import Commune, Conseiller
+from app.models import Conseiller
 from app.statistiques import agregats
 from app.statistiques.dimensions import themes_codes
+from app.statistiques.importer import communes_connues
 from app.statistiques.models import Cra
 from app.statistiques.saisie import CraInvalide, valider
 from app.views.base import ModelInterface, ScopedModelRestApi
@@ -67,13 +68,16 @@ class CraApi(ScopedModelRestApi):
             return self.response(409, message="Votre compte n'est rattaché à aucune structure : "
                                               "contactez le support.")
         rapports, erreurs = [], {}
+        valides = []
         for index, donnees in enumerate(lot):
             try:
-                cra = valider(donnees)
-                if cra["commune_code"] and db.session.get(Commune, cra["commune_code"]) is None:
-                    raise CraInvalide({"commune_code": "Commune inconnue."})
+                valides.append((index, valider(donnees)))
             except CraInvalide as exc:
                 erreurs[str(index) if isinstance(payload, list) else "cra"] = exc.erreurs
+        communes = communes_connues({cra["commune_code"] for _, cra in valides if cra["commune_code"]})
+        for index, cra in valides:
+            if cra["commune_code"] and cra["commune_code"] not in communes:
+                erreurs[str(index) if isinstance(payload, list) else "cra"] = {"commune_code": "Commune inconnue."}
                 continue
             cra.update(conseiller_id=conseiller.id, structure_id=conseiller.structure_id, source="api")
             rapports.append(cra)

@@ -77,10 +77,7 @@ def importer(contenu: str, source: str = "import") -> Rapport:
                 select(Conseiller.id, Conseiller.structure_id, Conseiller.email_pro)
                 .where(db.func.lower(Conseiller.email_pro).in_(chunk))):
             conseillers_par_email[email.lower()] = (cid, sid)
-    codes = {v["commune_code"].upper() for _, v in lignes if v.get("commune_code")}
-    communes: set[str] = set()
-    for start in range(0, len(codes), 1000):
-        communes.update(db.session.scalars(select(Commune.code).where(Commune.code.in_(sorted(codes)[start:start + 1000]))))
+    communes = communes_connues({v["commune_code"].upper() for _, v in lignes if v.get("commune_code")})
 
     rapports: list[dict] = []
     for numero, values in lignes:
@@ -146,3 +143,12 @@ def agreger_command() -> None:
     lignes = agregats.reconstruire()
     db.session.commit()
     click.echo(f"{lignes} ligne(s) d'agrégats mensuels recalculée(s).")
+
+
+def communes_connues(codes: set[str]) -> set[str]:
+    """The INSEE codes among `codes` that name a commune, read in batches (one statement per 1,000)."""
+    connues: set[str] = set()
+    ordonnes = sorted(codes)
+    for start in range(0, len(ordonnes), 1000):
+        connues.update(db.session.scalars(select(Commune.code).where(Commune.code.in_(ordonnes[start:start + 1000]))))
+    return connues

@@ -20,8 +20,6 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
-    false,
-    or_,
     select,
     true,
 )
@@ -31,7 +29,7 @@ from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 from app.models.structures import Conseiller, Structure
 from app.models.territoires import Commune, Departement
-from app.security.scope import register_read_rule, via_structure
+from app.security.scope import departements_in_scope, register_read_rule, via_structure
 from app.statistiques.dimensions import AGES, MESURES, STATUTS, themes_codes
 
 SOURCES = {"import": "Import CSV", "api": "API", "demo": "Démonstration"}
@@ -118,13 +116,7 @@ def _territorial_rule(scope):
     """Rows per département: readable by national users and by préfets (and hubs) of the territory only."""
     if scope.national:
         return true()
-    conditions = []
-    if scope.departements:
-        conditions.append(CraMensuelDepartement.departement_code.in_(scope.departements))
-    if scope.regions:
-        conditions.append(CraMensuelDepartement.departement_code.in_(
-            select(Departement.code).where(Departement.region_code.in_(scope.regions))))
-    return or_(*conditions) if conditions else false()
+    return CraMensuelDepartement.departement_code.in_(select(Departement.code).where(departements_in_scope(scope)))
 
 
 NIVEAUX_COORDINATION = {
