@@ -123,6 +123,11 @@ def test_conseiller_posts_its_own_reports(app, client):
     assert response.status_code == 400, response.get_data(as_text=True)
     assert "1" in response.json["message"] and "canal" in response.json["message"]["1"]
     assert _compte(Cra) == 1
+    response = _api(app, client, "POST", "/api/v1/cra/", json=[CRA_JSON, {**CRA_JSON, "commune_code": "99999"}],
+                    headers=headers)
+    assert response.status_code == 400
+    assert response.json["message"] == {"1": {"commune_code": "Commune inconnue."}}
+    assert _compte(Cra) == 1
     response = _api(app, client, "POST", "/api/v1/cra/", json=[CRA_JSON, CRA_JSON], headers=headers)
     assert response.status_code == 201 and len(response.json["result"]) == 2
     db.session.expire_all()
