@@ -16,8 +16,6 @@ from __future__ import annotations
 from flask import g, request
 from flask_appbuilder.api import BaseApi, expose
 from flask_appbuilder.security.decorators import protect
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import NotFound
 
 from app.candidatures import requetes, workflow
@@ -77,12 +75,9 @@ def _soumission(item: dict) -> dict:
     }
 
 
-def _question(entry) -> dict:
-    """One displayed answer, whatever shape the form engine gives it (dict or object)."""
-    if isinstance(entry, dict):
-        return {k: v for k, v in entry.items() if isinstance(v, str | int | float | bool | list | dict | None)}
-    return {k: getattr(entry, k) for k in ("key", "label", "valeur", "texte", "section")
-            if hasattr(entry, k) and isinstance(getattr(entry, k), str | int | float | bool | list | None)}
+def _question(entry: dict) -> dict:
+    """One displayed answer of the form engine, its JSON-able fields."""
+    return {k: v for k, v in entry.items() if isinstance(v, str | int | float | bool | list | dict | None)}
 
 
 class _FrenchApi(BaseApi):
@@ -129,21 +124,19 @@ class CandidatureApi(_FrenchApi):
         return self.response(200, count=page.total, page=page.numero, pages=page.pages, page_size=page.taille,
                              compteurs=requetes.compteurs(), result=[_resume(c) for c in page.lignes])
 
-    def _charger_candidature(self, pk: int) -> Candidature | None:
-        candidature = self.charger(Candidature, pk)
-        if candidature is None or (candidature.statut == "brouillon" and not workflow.est_anct(g.user)):
+    def _charger_candidature(self, pk: int, *, detail: bool = False) -> Candidature | None:
+        try:
+            return requetes.charger(pk, g.user, detail=detail)
+        except NotFound:
             return None
-        return candidature
 
     @expose("/<int:pk>", methods=["GET"])
     @protect(allow_browser_login=True)
     def detail(self, pk: int):
         """Une demande, avec les réponses aux formulaires et l'historique."""
-        if self._charger_candidature(pk) is None:
+        candidature = self._charger_candidature(pk, detail=True)
+        if candidature is None:
             return self.response_404()
-        candidature = db.session.scalar(select(Candidature).options(
-            joinedload(Candidature.structure), joinedload(Candidature.avis_par), joinedload(Candidature.decision_par),
-            selectinload(Candidature.transitions)).where(Candidature.id == pk))
         return self.response(200, result=_detail(candidature))
 
     @expose("/<int:pk>/avis", methods=["POST"])

@@ -95,12 +95,10 @@ def _reponses_motivation(rng: random.Random, structure: Structure) -> dict:
 
 
 def _motivation(rng: random.Random, candidature: Candidature, structure: Structure, quand: datetime) -> None:
-    try:
-        from app.formulaires import service
-        from app.formulaires.definition import champs_par_cle
-        from app.formulaires.models import Soumission
-    except ImportError:  # form engine absent: requests without answers
-        return
+    from app.formulaires import service
+    from app.formulaires.definition import champs_par_cle
+    from app.formulaires.models import Soumission
+
     version = service.current_version(FORMULAIRE_MOTIVATION)
     cles = champs_par_cle(version.definition)
     reponses = {k: v for k, v in _reponses_motivation(rng, structure).items() if k in cles}

@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields, replace
 
+from flask import abort
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import contains_eager, lazyload
+from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
 
+from app.candidatures import workflow
 from app.candidatures.models import Candidature
 from app.extensions import db
 from app.models.structures import Structure
@@ -158,6 +160,21 @@ def pour_export(filtres: Filtres):
     stmt = _ordre(appliquer(_base(), filtres), filtres).options(
         contains_eager(Candidature.structure).lazyload("*"), lazyload(Candidature.avis_par))
     return db.session.scalars(stmt.execution_options(yield_per=1000))
+
+
+def charger(pk: int, user, *, detail: bool = False) -> Candidature:
+    """One request of the user's territory, in one statement (a draft is ANCT's only: nothing for a préfet to
+    read yet); 404 otherwise. `detail` loads what the detail page and API show with it."""
+    stmt = select(Candidature).where(Candidature.id == pk, clause_for(Candidature))
+    if not workflow.est_anct(user):
+        stmt = stmt.where(Candidature.statut != "brouillon")
+    if detail:
+        stmt = stmt.options(joinedload(Candidature.structure), joinedload(Candidature.avis_par),
+                            joinedload(Candidature.decision_par), selectinload(Candidature.transitions))
+    candidature = db.session.scalar(stmt)
+    if candidature is None:
+        abort(404)
+    return candidature
 
 
 def regions_du_perimetre(scope: Scope | None = None) -> list[Region]:

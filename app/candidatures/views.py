@@ -25,6 +25,8 @@ from app.candidatures.models import (
     ContratDocument,
 )
 from app.extensions import db
+from app.formulaires.models import Soumission
+from app.formulaires.service import answers_for_display
 from app.models.structures import TYPES_CONTRAT, Conseiller, Contrat, Structure
 from app.security.scope import get_in_scope_or_404
 
@@ -32,11 +34,6 @@ from app.security.scope import get_in_scope_or_404
 def reponses_candidature(candidature: Candidature) -> list[dict]:
     """The submitted answers of this request (public application, then motivation), each shown against
     the version of the form it was answered on."""
-    try:
-        from app.formulaires.models import Soumission
-        from app.formulaires.service import answers_for_display
-    except ImportError:  # form engine not installed
-        return []
     soumissions = db.session.scalars(
         select(Soumission).where(Soumission.objet_type == workflow.OBJET_CANDIDATURE,
                                  Soumission.objet_id == candidature.id, Soumission.statut == "soumise")
@@ -75,18 +72,9 @@ class CandidaturesView(BaseView):
         )
 
     def _charger(self, pk: int) -> Candidature:
-        candidature = get_in_scope_or_404(Candidature, pk)
-        if candidature.statut == "brouillon" and not workflow.est_anct(g.user):
-            abort(404)  # not submitted yet: nothing for a préfet to read
-        return candidature
+        return requetes.charger(pk, g.user)
 
     def _detail(self, candidature: Candidature, *, message: str = "", status: int = 200):
-        candidature = db.session.scalar(
-            select(Candidature).options(
-                joinedload(Candidature.structure), joinedload(Candidature.avis_par),
-                joinedload(Candidature.decision_par),
-                selectinload(Candidature.transitions),
-            ).where(Candidature.id == candidature.id))
         sm = self.appbuilder.sm
         return self.render_template(
             "candidatures/detail.html", candidature=candidature, structure=candidature.structure,
@@ -100,7 +88,7 @@ class CandidaturesView(BaseView):
     @expose("/<int:pk>")
     @has_access
     def detail(self, pk: int):
-        return self._detail(self._charger(pk))
+        return self._detail(requetes.charger(pk, g.user, detail=True))
 
     @expose("/<int:pk>/avis", methods=["GET", "POST"])
     @has_access
