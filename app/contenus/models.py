@@ -72,10 +72,6 @@ class _Publiable:
     def statut_label(self) -> str:
         return STATUTS.get(self.statut, self.statut)
 
-    @property
-    def est_publie(self) -> bool:
-        return self.statut == "publie" and self.publie_le is not None and self.publie_le <= utcnow()
-
 
 class Page(_Publiable, db.Model):
     __tablename__ = "contenu_page"

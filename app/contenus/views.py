@@ -30,6 +30,7 @@ from app.contenus.models import (
 )
 from app.extensions import db
 from app.models.base import utcnow
+from app.territoires.recherche import normaliser
 from app.views.base import ModelInterface
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -345,12 +346,6 @@ class ContenusView(BaseView):
                                     corps=Markup(nettoyer_html(actualite.corps)))
 
 
-def _normaliser(text: str) -> str:
-    from app.territoires.recherche import normaliser
-
-    return normaliser(text)
-
-
 class AideView(BaseView):
     """« Aide »: the FAQ of the reader's audiences with a search, and the support channels."""
 
@@ -366,9 +361,9 @@ class AideView(BaseView):
         entrees = db.session.scalars(select(FaqEntree).where(visible(FaqEntree))
                                      .order_by(FaqEntree.theme, FaqEntree.ordre, FaqEntree.id)).all()
         if recherche:
-            mots = _normaliser(recherche).split()
+            mots = normaliser(recherche).split()
             entrees = [e for e in entrees
-                       if all(m in _normaliser(f"{e.question} {nh3.clean(e.reponse, tags=set())}") for m in mots)]
+                       if all(m in normaliser(f"{e.question} {nh3.clean(e.reponse, tags=set())}") for m in mots)]
         themes: dict[str, list[FaqEntree]] = {}
         for entree in entrees:
             themes.setdefault(entree.theme_label, []).append(entree)

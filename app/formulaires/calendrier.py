@@ -53,9 +53,6 @@ class Fenetre:
     closes_at: datetime | None
     surchargee: bool = False
 
-    def ouverte(self, now: datetime) -> bool:
-        return (self.opens_at is None or now >= self.opens_at) and (self.closes_at is None or now <= self.closes_at)
-
     def pas_encore_ouverte(self, now: datetime) -> bool:
         return self.opens_at is not None and now < self.opens_at
 

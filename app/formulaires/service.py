@@ -184,10 +184,6 @@ def closing_datetime(form_id: str) -> datetime | None:
     return fenetre_de(form_id).closes_at
 
 
-def est_ouvert(form_id: str, now: datetime | None = None) -> bool:
-    return fenetre_de(form_id).ouverte(now or maintenant())
-
-
 # --- Submissions -------------------------------------------------------------------------------------
 
 _ON_SUBMIT: dict[str, list[Callable[[Soumission], Any]]] = {}
@@ -198,11 +194,6 @@ def register_on_submit(form_id: str, callback: Callable[[Soumission], Any]) -> N
     callbacks = _ON_SUBMIT.setdefault(form_id, [])
     if callback not in callbacks:
         callbacks.append(callback)
-
-
-def unregister_on_submit(form_id: str, callback: Callable[[Soumission], Any]) -> None:
-    if callback in _ON_SUBMIT.get(form_id, []):
-        _ON_SUBMIT[form_id].remove(callback)
 
 
 def latest_for(form_id: str, objet_type: str, objet_id: int) -> Soumission | None:

@@ -345,7 +345,6 @@ class GouvernancePressentie(db.Model):
 
 # --- AMI Hubs ---------------------------------------------------------------------------------------
 
-
 hub_region = Table(
     "hub_region",
     db.Model.metadata,

@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import Commune, Conseiller, Structure
 from app.security.scope import clause_for
 from app.statistiques.models import NIVEAUX_COORDINATION, PerimetreCoordination
+from app.territoires.recherche import normaliser
 
 DATA = Path(__file__).resolve().parent / "data" / "departements.json"
 OUTRE_MER = [("971", "Guadeloupe"), ("972", "Martinique"), ("973", "Guyane"), ("974", "La Réunion"),
@@ -82,15 +83,9 @@ def coordinateurs() -> list[Coordinateur]:
     return result
 
 
-def _normaliser(text: str) -> str:
-    from app.territoires.recherche import normaliser
-
-    return normaliser(text)
-
-
 def correspond(recherche: str, c: Coordinateur) -> bool:
-    mots = _normaliser(recherche).split()
-    cible = _normaliser(" ".join([c.nom, c.structure, c.commune, c.territoire]))
+    mots = normaliser(recherche).split()
+    cible = normaliser(" ".join([c.nom, c.structure, c.commune, c.territoire]))
     return all(m in cible for m in mots)
 
 

@@ -32,8 +32,6 @@ from app.models.territoires import Commune, Departement
 from app.security.scope import departements_in_scope, register_read_rule, via_structure
 from app.statistiques.dimensions import AGES, MESURES, STATUTS, themes_codes
 
-SOURCES = {"import": "Import CSV", "api": "API", "demo": "Démonstration"}
-
 
 class Cra(db.Model):
     __tablename__ = "cra"
@@ -150,10 +148,6 @@ class PerimetreCoordination(db.Model):
     @property
     def niveau_label(self) -> str:
         return NIVEAUX_COORDINATION.get(self.niveau, self.niveau)
-
-    @property
-    def codes_departements(self) -> list[str]:
-        return [c for c in (self.departements or "").split(",") if c]
 
     def __str__(self) -> str:
         return f"{self.libelle} ({self.niveau_label})"
