@@ -36,6 +36,11 @@ def valeur(value):
     return value
 
 
+def date_jour(value) -> str:
+    """A moment as its day in Paris (dd/mm/yyyy), for lists."""
+    return date_fr(value.astimezone(PARIS).date() if isinstance(value, datetime) else value)
+
+
 # Each entry: (menu name the user needs `menu_access` to, label, endpoint).
 ACCUEIL_LIENS: list[tuple[str, str, str]] = [
     ("Structures", "Structures de mon territoire", "StructureView.list"),
@@ -51,5 +56,6 @@ def accueil_liens():
 def init_app(app: Flask) -> None:
     app.add_template_filter(date_fr, "date_fr")
     app.add_template_filter(valeur, "valeur")
+    app.add_template_filter(date_jour, "date_jour")
     app.add_template_global(accueil_liens, "accueil_liens")
     app.add_template_global(app.appbuilder, "appbuilder")

@@ -24,7 +24,6 @@ def register_views(app, appbuilder) -> None:
     appbuilder.add_api(api.CandidatureApi)
     appbuilder.add_api(api.StructureCoordinateurApi)
     workflow.enregistrer_hooks()
-    app.add_template_filter(date_jour, "date_jour")
     _liens_accueil()
 
 
@@ -64,14 +63,3 @@ def _limiter_candidature_publique(appbuilder, publique) -> None:
             limite, exempt_when=lambda: (request.view_args or {}).get("form_id") != FORMULAIRE_CANDIDATURE,
             **commun)(generique.blueprint)
 
-
-def date_jour(value) -> str:
-    """A moment as its day in Paris (dd/mm/yyyy), for lists."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(ZoneInfo("Europe/Paris")).date()
-    return value.strftime("%d/%m/%Y")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC
-from zoneinfo import ZoneInfo
 
 import nh3
 from flask import abort, current_app, g, request, send_file
@@ -30,10 +29,9 @@ from app.contenus.models import (
 )
 from app.extensions import db
 from app.models.base import utcnow
+from app.templating import PARIS, date_fr
 from app.territoires.recherche import normaliser
 from app.views.base import ModelInterface
-
-PARIS = ZoneInfo("Europe/Paris")
 
 # Mattermost channels of the seed; override with config SUPPORT_CANAUX (list of (label, url)).
 CANAUX_DEFAUT = [
@@ -47,12 +45,6 @@ DOCUMENTATION_DEFAUT = "https://outline.incubateur.anct.gouv.fr/s/383e3974-6128-
 def nettoyer_html(html: str) -> str:
     """Rich text written by ANCT, sanitised on the server (no script, no style, safe links)."""
     return nh3.clean(html or "", link_rel="noopener noreferrer")
-
-
-def date_fr(value) -> str:
-    if not value:
-        return ""
-    return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
 
 
 # --- admin (ANCT) --------------------------------------------------------------------------------
@@ -303,7 +295,7 @@ class ContenusView(BaseView):
         for document in documents:
             if document.version_courante is not None:
                 groupes.setdefault(document.categorie_label, []).append(document)
-        return self.render_template("contenus/documents.html", groupes=groupes, date_fr=date_fr)
+        return self.render_template("contenus/documents.html", groupes=groupes)
 
     @expose("/documents/<int:pk>/fichier")
     @has_access
@@ -325,15 +317,14 @@ class ContenusView(BaseView):
         page = db.session.scalar(select(Page).where(Page.slug == slug, visible(Page)))
         if page is None:
             abort(404)
-        return self.render_template("contenus/page.html", page=page, corps=Markup(nettoyer_html(page.corps)),
-                                    date_fr=date_fr)
+        return self.render_template("contenus/page.html", page=page, corps=Markup(nettoyer_html(page.corps)))
 
     @expose("/actualites/")
     @has_access
     def actualites(self):
         actualites = db.session.scalars(select(Actualite).where(visible(Actualite))
                                         .order_by(Actualite.publie_le.desc()).limit(100)).all()
-        return self.render_template("contenus/actualites.html", actualites=actualites, date_fr=date_fr,
+        return self.render_template("contenus/actualites.html", actualites=actualites,
                                     nettoyer=lambda html: Markup(nettoyer_html(html)))
 
     @expose("/actualites/<int:pk>")
@@ -342,7 +333,7 @@ class ContenusView(BaseView):
         actualite = db.session.scalar(select(Actualite).where(Actualite.id == pk, visible(Actualite)))
         if actualite is None:
             abort(404)
-        return self.render_template("contenus/actualite.html", actualite=actualite, date_fr=date_fr,
+        return self.render_template("contenus/actualite.html", actualite=actualite,
                                     corps=Markup(nettoyer_html(actualite.corps)))
 
 
