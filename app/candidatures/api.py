@@ -25,6 +25,7 @@ from app.candidatures.views import reponses_candidature
 from app.extensions import db
 from app.models.structures import Conseiller, Structure
 from app.security.scope import get_in_scope_or_404
+from app.views.base import SessionReadsOnly
 
 
 def _iso(value):
@@ -80,8 +81,7 @@ def _question(entry: dict) -> dict:
     return {k: v for k, v in entry.items() if isinstance(v, str | int | float | bool | list | dict | None)}
 
 
-class _FrenchApi(BaseApi):
-    allow_browser_login = False
+class _FrenchApi(SessionReadsOnly, BaseApi):
 
     def response_401(self):
         return self.response(401, message="Authentification requise : connectez-vous ou fournissez un jeton valide.")
@@ -115,7 +115,7 @@ class CandidatureApi(_FrenchApi):
     openapi_spec_tag = "Candidatures coordinateur"
 
     @expose("/", methods=["GET"])
-    @protect(allow_browser_login=True)
+    @protect()
     def liste(self):
         """Demandes de coordinateur du territoire (filtres : onglet, q, region, departement, avis, tri, ordre,
         page)."""
@@ -131,7 +131,7 @@ class CandidatureApi(_FrenchApi):
             return None
 
     @expose("/<int:pk>", methods=["GET"])
-    @protect(allow_browser_login=True)
+    @protect()
     def detail(self, pk: int):
         """Une demande, avec les réponses aux formulaires et l'historique."""
         candidature = self._charger_candidature(pk, detail=True)
