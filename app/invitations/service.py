@@ -111,10 +111,23 @@ def create_invitation(email: str, role: str, *, departement_code: str | None = N
     _check_territory(role, departement_code, region_code, structure_id)
     if account_exists(email):
         raise InvitationError(f"Un compte existe déjà pour l'adresse {email}.")
-    db.session.execute(
-        delete(Invitation).where(Invitation.email == email, Invitation.used_at.is_(None))
-        .execution_options(synchronize_session="fetch")
-    )
+    _drop_unused_invitations([email])
+    return _add_invitation(email, role, departement_code=departement_code, region_code=region_code,
+                           structure_id=structure_id, invited_by=invited_by)
+
+
+def _drop_unused_invitations(emails: list[str]) -> None:
+    """Unused invitations of these addresses stop working (a new one replaces them)."""
+    for start in range(0, len(emails), 500):
+        db.session.execute(
+            delete(Invitation).where(Invitation.email.in_(emails[start:start + 500]), Invitation.used_at.is_(None))
+            .execution_options(synchronize_session="fetch")
+        )
+
+
+def _add_invitation(email: str, role: str, *, departement_code, region_code, structure_id,
+                    invited_by) -> Invitation:
+    """The invitation row and its email, for an address and territory already checked."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     invitation = Invitation(
@@ -358,14 +371,9 @@ def import_prefets_csv(data: bytes, *, invited_by=None) -> tuple[list[Invitation
     check = check_prefets_csv(data)
     if check.errors:
         return [], check.errors
-    invitations = []
-    for line in check.lines:
-        try:
-            invitations.append(create_invitation(
-                line.email, line.role, departement_code=line.departement_code, region_code=line.region_code,
-                invited_by=invited_by,
-            ))
-        except InvitationError as error:  # e.g. an account created meanwhile
-            db.session.rollback()
-            return [], [f"Ligne {line.line} : {error}"]
+    # The check above read every address, territory and existing account in bulk: each line is only written.
+    _drop_unused_invitations([line.email for line in check.lines])
+    invitations = [_add_invitation(line.email, line.role, departement_code=line.departement_code,
+                                   region_code=line.region_code, structure_id=None, invited_by=invited_by)
+                   for line in check.lines]
     return invitations, []
