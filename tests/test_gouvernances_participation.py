@@ -489,3 +489,19 @@ def test_public_start_is_rate_limited_per_address(app):
         with seconde.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_perimeter_lookups_do_not_grow_with_its_communes():
+    """Reads only: SQLite writes each new member with its own INSERT."""
+    from tests.test_requetes import count_statements
+
+    def perimetre(communes: list[str]) -> int:
+        p, _ = regles.commencer("conseil_regional", "X", "x@exemple.fr")
+        regles.choisir_intention(p, "porter")
+        regles.choisir_collectivite(p, "region:84")
+        with count_statements() as statements:
+            regles.definir_perimetre(p, [f"commune:{c}" for c in communes])
+        assert len(p.membres) == len(communes)
+        return sum(s.lstrip().upper().startswith("SELECT") for s in statements)
+
+    assert perimetre(["38185"]) == perimetre(["38185", "38421", "74010", "26362", "42218"])

@@ -407,6 +407,18 @@ def _membre(participation: Participation, type_: str, code: str) -> Participatio
                                                                participation.collectivite_code, type_, found["code"]))
 
 
+def _charger_collectivites(cles: list[tuple[str, str]]) -> list:
+    """The collectivités of `cles` in one statement per type, so each `db.session.get` that follows reads the
+    session instead of the database (a perimeter may list hundreds of communes)."""
+    modeles = {"region": Region, "departement": Departement, "epci": Epci, "commune": Commune}
+    lignes = []
+    for type_, modele in modeles.items():
+        codes = sorted({c.upper() if type_ == "departement" else c for t, c in cles if t == type_})
+        for start in range(0, len(codes), 500):
+            lignes += db.session.scalars(select(modele).where(modele.code.in_(codes[start:start + 500]))).all()
+    return lignes
+
+
 @unit_of_work
 def definir_perimetre(participation: Participation, valeurs: Iterable[str], maintenant: datetime | None = None) -> None:
     """The perimeter: the checked collectivités ('type:code'). Members kept keep their contact."""
@@ -423,10 +435,10 @@ def definir_perimetre(participation: Participation, valeurs: Iterable[str], main
     for cle, membre in actuels.items():
         if cle not in voulus:
             participation.membres.remove(membre)
+    nouveaux = [(t, c) for t, c in voulus if (t, c) not in actuels and (t, c) != soi]
+    charges = _charger_collectivites(nouveaux)  # noqa: F841 — held so the session serves each lookup below
     inconnus = []
-    for type_, code in voulus:
-        if (type_, code) in actuels or (type_, code) == soi:
-            continue
+    for type_, code in nouveaux:
         membre = _membre(participation, type_, code)
         if membre is None:
             inconnus.append(code)
