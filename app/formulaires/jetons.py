@@ -17,7 +17,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.extensions import db
-from app.formulaires.calendrier import fenetre, format_paris, maintenant
+from app.formulaires.calendrier import format_paris, maintenant
 from app.formulaires.models import Soumission
 
 SALT = "formulaires.remplir.v1"
@@ -55,7 +55,7 @@ def creer(soumission: Soumission, expires_at: datetime | None = None) -> str:
 
 def verifier(token: str, now: datetime | None = None) -> Soumission:
     """The submission a token opens, or LienInvalide (404 tampered/unknown, 410 expired)."""
-    from app.formulaires.service import current_version
+    from app.formulaires.service import closing_datetime  # service imports this module
 
     now = now or maintenant()
     invalid = LienInvalide("Ce lien n'est pas valide. Vérifiez qu'il a été copié en entier, "
@@ -76,7 +76,7 @@ def verifier(token: str, now: datetime | None = None) -> Soumission:
     if isinstance(expiry, int):
         limit = datetime.fromtimestamp(expiry, UTC)
     else:
-        closes_at = fenetre(soumission.form_id, current_version(soumission.form_id).definition).closes_at
+        closes_at = closing_datetime(soumission.form_id)
         if closes_at is not None:
             limit = closes_at + _config_delta("FORMULAIRES_LIEN_LECTURE_APRES_CLOTURE", timedelta(days=30))
         else:

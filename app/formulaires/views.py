@@ -16,7 +16,7 @@ from werkzeug.datastructures import CombinedMultiDict, ImmutableMultiDict
 from app.extensions import db
 from app.formulaires import export as export_csv
 from app.formulaires import fichiers, jetons, service
-from app.formulaires.calendrier import PARIS, fenetre, format_paris, maintenant
+from app.formulaires.calendrier import PARIS, format_paris, maintenant
 from app.formulaires.definition import champs
 from app.formulaires.diff import diff
 from app.formulaires.models import STATUT_SOUMISE, FormVersion, Soumission
@@ -80,7 +80,7 @@ class _Rendu:
     def render(self, form, *, status: int = 200, erreurs: dict | None = None, recherches: dict | None = None,
                message: str | None = None, succes: str | None = None, lien: str | None = None):
         erreurs = erreurs or {}
-        window = fenetre(self.version.form_id, service.current_version(self.version.form_id).definition)
+        window = service.fenetre_de(self.version.form_id)
         labels = {}
         for champ in champs(self.definition):
             labels[champ.key] = champ.label
@@ -108,7 +108,7 @@ class _Rendu:
 def _lecture(view: BaseView, soumission: Soumission, *, message: str | None = None, status: int = 200,
              token: str | None = None):
     version = soumission.form_version
-    window = fenetre(soumission.form_id, service.current_version(soumission.form_id).definition)
+    window = service.fenetre_de(soumission.form_id)
     return view.render_template(
         "formulaires/lecture.html", soumission=soumission, version=version, definition=version.definition,
         reponses=service.answers_for_display(soumission), message=message, fenetre=window, token=token,
